@@ -1,0 +1,61 @@
+"""Support package of the Transformers course: loading by role, cache, attention, plots, checks.
+
+Import it as ``import tutorial_utils as tu``; a notebook's setup cell calls ``tu.setup()``.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .cache import cache_dir, clear_cache
+from .data import load_reviews
+from .env import (
+    device,
+    environment_report,
+    fast_mode,
+    hub_is_reachable,
+    hub_status,
+    output_dir,
+    quiet,
+    seed_everything,
+    setup,
+)
+from .integrity import IntegrityError, MissingPackageError
+from .loading import ROLES, load_model, load_pipeline, load_tokenizer, model_source, roles_table
+
+__all__ = [
+    "ROLES",
+    "IntegrityError",
+    "MissingPackageError",
+    "cache_dir",
+    "clear_cache",
+    "device",
+    "environment_report",
+    "fast_mode",
+    "hub_is_reachable",
+    "hub_status",
+    "load_model",
+    "load_pipeline",
+    "load_reviews",
+    "load_tokenizer",
+    "model_source",
+    "output_dir",
+    "quiet",
+    "roles_table",
+    "seed_everything",
+    "setup",
+]
+
+_SUBMODULES = {
+    "attention", "builders", "cache", "classifier", "data", "env", "exercises", "integrity",
+    "loading", "metrics", "pairs", "plotting", "runner",
+}
+
+
+def __getattr__(name: str):
+    """Import submodules on first use: ``tu.attention``, ``tu.plotting``, ``tu.exercises``, ..."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

