@@ -30,12 +30,21 @@ def _env_true(name: str) -> bool:
 
 
 def _probe(url: str, result: dict) -> None:
+    """GET a small Hub API answer; only a JSON description of the model counts as "the Hub"."""
+    import json
+
     try:
-        request = urllib.request.Request(url, method="HEAD")
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
         with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT) as response:
+            body = response.read(200_000)
             result["status"] = response.status
-    except urllib.error.HTTPError as error:  # the server answered, even if with an error code
+        payload = json.loads(body)
+        result["hub"] = isinstance(payload, dict) and ("id" in payload or "modelId" in payload)
+    except urllib.error.HTTPError as error:  # something answered, but not with the model
         result["status"] = error.code
+        result["hub"] = False
+    except ValueError:  # an answer that is not JSON: a captive portal or a proxy page
+        result["hub"] = False
     except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
         result["error"] = f"{type(error).__name__}: {error}"
 
@@ -82,10 +91,10 @@ def hub_status(refresh: bool = False) -> tuple[bool, str]:
         worker.join(DECISION_BUDGET)
         elapsed = time.monotonic() - started
         status = result.get("status")
-        if status is not None and status < 500:
+        if result.get("hub"):
             _decision = (True, f"{endpoint} answered in {elapsed:.1f} s")
-        elif status is not None:
-            _decision = (False, f"{endpoint} answered with HTTP {status}")
+        elif status is not None or "hub" in result:
+            _decision = (False, f"{endpoint} answered (HTTP {status}) but not as a Hub API")
         elif "error" in result:
             _decision = (False, f"{endpoint} is unreachable ({result['error'][:80]})")
         else:

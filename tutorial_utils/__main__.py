@@ -1,0 +1,116 @@
+"""Command line: ``python -m tutorial_utils doctor | prepare | run | cache``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def _doctor(_: argparse.Namespace) -> int:
+    from .env import environment_report, quiet
+    from .integrity import PINNED_FILES, IntegrityError, MissingPackageError, packaged_file
+
+    quiet()
+    report = environment_report()
+    width = max(len(k) for k in report)
+    print("Environment")
+    for key, value in report.items():
+        print(f"  {key:<{width}}  {value}")
+    print("Packaged offline assets (SHA-256 checked)")
+    problems = 0
+    for item in PINNED_FILES:
+        try:
+            path = packaged_file(item)
+            state = f"ok      {path}"
+        except (IntegrityError, MissingPackageError) as error:
+            state = f"PROBLEM {error}"
+            problems += 1
+        print(f"  {item.distribution:<20} {item.relpath:<36} {state}")
+    from .cache import cache_summary
+
+    rows = cache_summary()
+    print(f"Tutorial cache ({len(rows)} entries)")
+    for row in rows:
+        print(f"  {row['entry']:<32} {row['size_mb']:>8.1f} MB  {row['state']}")
+    if problems:
+        print(f"{problems} problem(s) found: see the messages above.")
+    return 1 if problems else 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    """Build every offline asset ahead of a class (no-op where the cache is complete)."""
+    from tqdm.auto import tqdm
+
+    from . import loading
+    from .env import quiet
+
+    quiet()
+    steps = [
+        ("encoder / embedder: all-MiniLM-L6-v2 (verify package)", loading.minilm_dir),
+        ("generator / chat: SmolLM2-135M-Instruct (dequantise GGUF)", loading.smollm2_dir),
+        ("movie reviews (verify package)", lambda: __import__("tutorial_utils.data").data.reviews_csv()),
+    ]
+    try:
+        from . import builders
+
+        steps += [
+            ("sentiment: MiniLM fine-tuned on Rotten Tomatoes", builders.sentiment_model_dir),
+            ("fill-mask: BERT pretrained with masked-LM on IMDB", builders.fill_mask_model_dir),
+        ]
+    except ImportError as error:
+        print(f"builders unavailable ({error}); skipping the built models")
+    bar = tqdm(steps, desc="preparing offline assets", unit="asset", disable=args.no_progress)
+    for name, step in bar:
+        bar.set_postfix_str(name.split(":")[0])
+        started = time.perf_counter()
+        path = step()
+        tqdm.write(f"  done  {name}  ({time.perf_counter() - started:.1f} s)  {path}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .runner import lesson_notebooks, run_series
+
+    notebooks = [Path(n).resolve() for n in args.notebooks] or lesson_notebooks(not args.no_solutions)
+    results = run_series(notebooks, Path(args.output) if args.output else None, fast=args.fast,
+                         html=not args.no_html)
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from .cache import cache_dir, cache_summary, clear_cache
+
+    if args.clear is not None:
+        removed = clear_cache(args.clear or None)
+        print(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} from {cache_dir()}")
+        return 0
+    print(cache_dir())
+    for row in cache_summary():
+        print(f"  {row['entry']:<32} {row['size_mb']:>8.1f} MB  {row['state']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tutorial_utils", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="print the environment report and check offline assets")
+    prepare = sub.add_parser("prepare", help="build every offline asset now (ahead of a class)")
+    prepare.add_argument("--no-progress", action="store_true")
+    run = sub.add_parser("run", help="execute notebooks one after another and print a table")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in order)")
+    run.add_argument("--fast", action="store_true", help="small sizes (TUTORIAL_FAST=1)")
+    run.add_argument("--no-solutions", action="store_true")
+    run.add_argument("--no-html", action="store_true")
+    run.add_argument("--output", help="folder for executed copies (default outputs/series)")
+    cache = sub.add_parser("cache", help="show the cache folder, or clear it")
+    cache.add_argument("--clear", nargs="?", const="", default=None, metavar="ENTRY",
+                       help="delete one entry, or all entries when no name is given")
+    args = parser.parse_args(argv)
+    handler = {"doctor": _doctor, "prepare": _prepare, "run": _run, "cache": _cache}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

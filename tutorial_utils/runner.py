@@ -1,0 +1,146 @@
+"""Execute lesson notebooks one after another, render HTML copies, report time and memory.
+
+Used by ``python -m tutorial_utils run`` (and so by ``python dev.py setup``) and by
+``benchmarks/series.py``. Each notebook runs in a fresh kernel through papermill; the peak
+resident memory of the kernel is sampled while it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .env import project_root
+
+
+@dataclass
+class RunResult:
+    """Outcome of one notebook run."""
+
+    notebook: str
+    status: str
+    seconds: float
+    peak_mb: float
+    output: Path | None = None
+    html: Path | None = None
+    error: str = ""
+
+
+class _PeakMemory:
+    """Samples the resident memory of this process's children (the kernel) in a thread."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def lesson_notebooks(include_solutions: bool = True) -> list[Path]:
+    """The lesson notebooks in order, then their solutions."""
+    folder = project_root() / "notebooks"
+    notebooks = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    if include_solutions:
+        notebooks += sorted((folder / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    return notebooks
+
+
+def run_notebook(
+    path: Path,
+    output_dir: Path,
+    parameters: dict | None = None,
+    html: bool = True,
+    timeout: int = 1800,
+) -> RunResult:
+    """Execute one notebook in a fresh kernel into ``output_dir``; never raises on a cell error."""
+    import papermill
+
+    path = Path(path)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    executed = output_dir / path.name
+    started = time.perf_counter()
+    status, error = "ok", ""
+    with _PeakMemory() as memory:
+        try:
+            papermill.execute_notebook(
+                str(path), str(executed), parameters=parameters or {}, kernel_name="python3",
+                cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
+            )
+        except Exception as exc:  # noqa: BLE001 - report, keep going with the next notebook
+            status = "FAILED"
+            error = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else repr(exc)
+    seconds = time.perf_counter() - started
+    html_path = None
+    if html and executed.exists():
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_filename(str(executed))
+        html_path = executed.with_suffix(".html")
+        html_path.write_text(body, encoding="utf-8")
+    return RunResult(path.name, status, seconds, memory.peak / 2**20, executed, html_path, error)
+
+
+def format_table(results: list[RunResult]) -> str:
+    """A plain-text table: notebook, status, seconds, peak memory; and the totals."""
+    width = max([len(r.notebook) for r in results] + [8])
+    lines = [f"{'notebook':<{width}}  {'status':<6}  {'seconds':>8}  {'peak MB':>8}"]
+    lines.append("-" * len(lines[0]))
+    for r in results:
+        lines.append(f"{r.notebook:<{width}}  {r.status:<6}  {r.seconds:>8.1f}  {r.peak_mb:>8.0f}")
+    lines.append("-" * len(lines[0]))
+    total = sum(r.seconds for r in results)
+    peak = max((r.peak_mb for r in results), default=0.0)
+    failed = sum(r.status != "ok" for r in results)
+    lines.append(f"{'total':<{width}}  {('ok' if not failed else f'{failed} bad'):<6}  {total:>8.1f}  {peak:>8.0f}")
+    for r in results:
+        if r.error:
+            lines.append(f"{r.notebook}: {r.error}")
+    return "\n".join(lines)
+
+
+def run_series(
+    notebooks: list[Path] | None = None,
+    output_dir: Path | None = None,
+    fast: bool = False,
+    html: bool = True,
+    log=print,
+) -> list[RunResult]:
+    """Run notebooks one after another (2 cores: never side by side); print progress and a table."""
+    notebooks = notebooks or lesson_notebooks()
+    output_dir = output_dir or project_root() / "outputs" / "series"
+    if fast:
+        os.environ["TUTORIAL_FAST"] = "1"
+    results = []
+    for index, path in enumerate(notebooks, 1):
+        log(f"[{index}/{len(notebooks)}] {path.relative_to(path.parent.parent) if path.parent.name == 'solutions' else path.name} ...")
+        result = run_notebook(path, output_dir / path.parent.name, {"FAST": True} if fast else None, html)
+        log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
+        results.append(result)
+    log(format_table(results))
+    log(f"Executed notebooks and HTML copies: {output_dir}")
+    return results
