@@ -1,0 +1,162 @@
+"""Classification metrics with numpy and scikit-learn (``evaluate.load`` needs the Hub).
+
+- :func:`compute_metrics` is what ``Trainer(compute_metrics=...)`` calls: accuracy and F1.
+- :func:`accuracy`, :func:`confusion` and :func:`majority_baseline` work on plain arrays
+  of labels (or of logits, whose argmax is taken).
+- :func:`plot_confusion_matrix` draws a confusion matrix and returns the matplotlib Figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def to_labels(values: Any) -> np.ndarray:
+    """Class ids as a 1-D integer array: labels stay as they are, logits give their argmax.
+
+    Accepts lists, numpy arrays and torch tensors; a 2-D input (``(n, num_classes)``
+    scores or logits) is reduced with ``argmax`` over the last axis.
+    """
+    if hasattr(values, "detach"):  # a torch tensor
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values)
+    if array.ndim == 2:
+        array = array.argmax(axis=-1)
+    if array.ndim != 1:
+        raise ValueError(
+            f"expected class ids of shape (n,) or logits of shape (n, classes), got shape {array.shape}"
+        )
+    return array.astype(np.int64)
+
+
+def _pair(predictions: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    y_pred, y_true = to_labels(predictions), to_labels(labels)
+    if y_pred.shape != y_true.shape:
+        raise ValueError(f"{len(y_pred)} predictions but {len(y_true)} labels")
+    if len(y_true) == 0:
+        raise ValueError("no examples: predictions and labels are empty")
+    return y_pred, y_true
+
+
+def accuracy(predictions: Any, labels: Any) -> float:
+    """Fraction of predictions equal to the labels (predictions may be logits)."""
+    y_pred, y_true = _pair(predictions, labels)
+    return float((y_pred == y_true).mean())
+
+
+def f1(predictions: Any, labels: Any, num_labels: int | None = None) -> float:
+    """F1 score: of class 1 for two classes, macro-averaged over classes otherwise."""
+    from sklearn.metrics import f1_score
+
+    y_pred, y_true = _pair(predictions, labels)
+    classes = num_labels or int(max(y_pred.max(), y_true.max()) + 1)
+    if classes <= 2:
+        return float(f1_score(y_true, y_pred, average="binary", pos_label=1, zero_division=0))
+    return float(
+        f1_score(y_true, y_pred, average="macro", labels=list(range(classes)), zero_division=0)
+    )
+
+
+def compute_metrics(eval_pred: Any) -> dict[str, float]:
+    """``Trainer``'s ``compute_metrics``: ``{"accuracy": ..., "f1": ...}``.
+
+    ``eval_pred`` is the ``EvalPrediction`` Trainer passes (or a ``(logits, labels)``
+    tuple). F1 is that of class 1 for a two-class task, macro-averaged otherwise.
+    """
+    if hasattr(eval_pred, "predictions"):
+        logits, labels = eval_pred.predictions, eval_pred.label_ids
+    else:
+        logits, labels = eval_pred
+    if isinstance(logits, tuple):  # models that also return hidden states: logits come first
+        logits = logits[0]
+    num_labels = np.asarray(logits).shape[-1] if np.asarray(logits).ndim == 2 else None
+    return {
+        "accuracy": accuracy(logits, labels),
+        "f1": f1(logits, labels, num_labels=num_labels),
+    }
+
+
+def confusion(labels: Any, predictions: Any, num_labels: int | None = None) -> np.ndarray:
+    """Confusion matrix: row = true class, column = predicted class (scikit-learn's order).
+
+    ``predictions`` may be logits. ``num_labels`` fixes the size when a class never occurs.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    y_pred, y_true = _pair(predictions, labels)
+    classes = num_labels or int(max(y_pred.max(), y_true.max()) + 1)
+    return confusion_matrix(y_true, y_pred, labels=list(range(classes)))
+
+
+def majority_baseline(train_labels: Any, test_labels: Any) -> dict[str, float | int]:
+    """Accuracy on ``test_labels`` of always predicting the most frequent training label.
+
+    Returns ``{"label": majority class id, "accuracy": test accuracy}``; ties go to the
+    smallest class id. Any model worth training must beat this number.
+    """
+    train = to_labels(train_labels)
+    test = to_labels(test_labels)
+    if len(train) == 0 or len(test) == 0:
+        raise ValueError("majority_baseline needs non-empty train and test labels")
+    majority = int(np.bincount(train).argmax())
+    return {"label": majority, "accuracy": float((test == majority).mean())}
+
+
+def plot_confusion_matrix(
+    cm: Any, labels: Sequence[str], title: str | None = None, normalize: bool = False
+):
+    """A matplotlib ``Figure`` of a confusion matrix (rows true class, columns predicted).
+
+    ``cm`` is a square ``(k, k)`` array of non-negative counts and ``labels`` the ``k``
+    class names. ``normalize=True`` colours by the fraction of each true class (the row)
+    while still printing the counts. Raises ``ValueError`` for a non-square or non-2-D
+    matrix, negative counts, or a number of names that does not match the matrix.
+    """
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(cm)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"a confusion matrix must be square (k, k), got shape {matrix.shape}")
+    if matrix.shape[0] == 0:
+        raise ValueError("the confusion matrix is empty")
+    if not np.issubdtype(matrix.dtype, np.number):
+        raise ValueError(f"a confusion matrix holds numbers, got dtype {matrix.dtype}")
+    if (matrix < 0).any():
+        raise ValueError("a confusion matrix holds counts: negative entries are not allowed")
+    names = [str(name) for name in labels]
+    if len(names) != matrix.shape[0]:
+        raise ValueError(
+            f"{len(names)} label names for a {matrix.shape[0]}x{matrix.shape[1]} confusion matrix"
+        )
+    shown = matrix.astype(float)
+    if normalize:
+        totals = shown.sum(axis=1, keepdims=True)
+        shown = np.divide(shown, totals, out=np.zeros_like(shown), where=totals > 0)
+    k = len(names)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * k, 1.2 + 1.0 * k))
+    image = ax.imshow(shown, cmap="Blues", vmin=0)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xticks(range(k), names, rotation=30 if max(map(len, names)) > 6 else 0)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = shown.max() / 2 if shown.max() > 0 else 0.5
+    for i in range(k):
+        for j in range(k):
+            count = matrix[i, j]
+            text = f"{count:g}" if np.issubdtype(matrix.dtype, np.floating) else f"{int(count)}"
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                color="white" if shown[i, j] > threshold else "black",
+            )
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
