@@ -1,0 +1,320 @@
+"""Attention from scratch: the reference code of lessons 01 and 02.
+
+Everything here is plain PyTorch written for reading, and tested against PyTorch's own
+implementations (``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
+``nn.TransformerEncoderLayer``) to 1e-5 in float32.
+
+Mask conventions (they differ on purpose, to match the functions they mirror):
+
+* :func:`scaled_dot_product_attention` takes a boolean ``mask`` that is **True where attention
+  is allowed** (as ``F.scaled_dot_product_attention``). :func:`padding_mask` and
+  :func:`causal_mask` build such masks.
+* :class:`MultiHeadAttention` and :class:`TransformerEncoderLayer` mirror ``nn.MultiheadAttention``:
+  ``key_padding_mask`` and ``attn_mask`` are boolean and **True where attention is blocked**
+  (True at padding).
+
+Fully masked rows: when a query may attend to no key at all, PyTorch returns NaN. Here such a
+row gets **all-zero attention weights and an all-zero output** (before the output projection
+in :class:`MultiHeadAttention`), and gradients stay finite.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = [
+    "MultiHeadAttention",
+    "TransformerEncoderLayer",
+    "causal_mask",
+    "padding_mask",
+    "scaled_dot_product_attention",
+    "sinusoidal_positional_encoding",
+]
+
+
+def _check_tensor(name: str, x: object, min_dim: int, what: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor of shape {what}, got {type(x).__name__}.")
+    if x.dim() < min_dim:
+        raise ValueError(f"{name} must have shape {what} (at least {min_dim} dims), got {tuple(x.shape)}.")
+    return x
+
+
+def scaled_dot_product_attention(
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    r"""Attention :math:`\mathrm{softmax}(QK^\top/\sqrt{d})\,V`; returns ``(output, weights)``.
+
+    ``q``: (..., Lq, d); ``k``: (..., Lk, d); ``v``: (..., Lk, dv); leading dims broadcast.
+    ``mask``: optional boolean tensor broadcastable to (..., Lq, Lk), True where a query may
+    attend to a key. Output: (..., Lq, dv); weights: (..., Lq, Lk), rows sum to 1.
+
+    A query row whose keys are all masked gets zero weights and a zero output (PyTorch's
+    function returns NaN there).
+    """
+    _check_tensor("q", q, 2, "(..., Lq, d)")
+    _check_tensor("k", k, 2, "(..., Lk, d)")
+    _check_tensor("v", v, 2, "(..., Lk, dv)")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must have the same last dimension d, got q {tuple(q.shape)} and k {tuple(k.shape)}."
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must have the same number of keys Lk (dim -2), got k {tuple(k.shape)} and v {tuple(v.shape)}."
+        )
+    try:
+        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError as error:
+        raise ValueError(
+            f"the leading (batch) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and v {tuple(v.shape)} do not broadcast."
+        ) from error
+    scores_shape = (*batch, q.shape[-2], k.shape[-2])
+
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., Lq, Lk)
+    if mask is None:
+        weights = torch.softmax(scores, dim=-1)
+        return weights @ v, weights
+
+    _check_tensor("mask", mask, 1, "broadcastable to (..., Lq, Lk)")
+    if mask.dtype != torch.bool:
+        raise ValueError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}.")
+    try:
+        full = torch.broadcast_shapes(mask.shape, scores_shape)
+    except RuntimeError as error:
+        raise ValueError(
+            f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' shape {scores_shape} (..., Lq, Lk)."
+        ) from error
+    if full != torch.Size(scores_shape):
+        raise ValueError(
+            f"mask of shape {tuple(mask.shape)} would enlarge the scores' shape {scores_shape} to {tuple(full)}; "
+            "give it the scores' batch dims (see padding_mask(..., heads=...))."
+        )
+    # A large finite negative number instead of -inf: a fully masked row stays finite.
+    scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+    weights = torch.softmax(scores, dim=-1)
+    weights = weights.masked_fill(~mask, 0.0)  # fully masked rows become all zeros
+    return weights @ v, weights
+
+
+def padding_mask(attention_mask: Tensor, heads: bool = True) -> Tensor:
+    """Boolean "may attend" mask from a tokenizer's ``attention_mask`` (batch, L) of 1/0.
+
+    Returns (batch, 1, 1, L) for scores of shape (batch, heads, Lq, L), or (batch, 1, L)
+    with ``heads=False`` for scores of shape (batch, Lq, L). True at real tokens.
+    """
+    _check_tensor("attention_mask", attention_mask, 2, "(batch, L)")
+    if attention_mask.dim() != 2:
+        raise ValueError(f"attention_mask must have shape (batch, L), got {tuple(attention_mask.shape)}.")
+    allowed = attention_mask.bool()
+    return allowed[:, None, None, :] if heads else allowed[:, None, :]
+
+
+def causal_mask(length: int, device: torch.device | str | None = None) -> Tensor:
+    """Boolean (length, length) mask, True on and below the diagonal: query i sees keys 0..i."""
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        raise ValueError(f"length must be a positive int, got {length!r}.")
+    return torch.ones(length, length, dtype=torch.bool, device=device).tril()
+
+
+def sinusoidal_positional_encoding(length: int, d_model: int) -> Tensor:
+    r"""The (length, d_model) sinusoidal table of *Attention Is All You Need*.
+
+    :math:`PE_{p,2i} = \sin(p / 10000^{2i/d})`, :math:`PE_{p,2i+1} = \cos(p / 10000^{2i/d})`.
+    """
+    for name, value in (("length", length), ("d_model", d_model)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}.")
+    position = torch.arange(length, dtype=torch.float32)[:, None]  # (L, 1)
+    even = torch.arange(0, d_model, 2, dtype=torch.float32)  # 2i
+    frequency = torch.exp(-math.log(10000.0) * even / d_model)  # 1 / 10000^(2i/d)
+    angles = position * frequency  # (L, ceil(d/2))
+    pe = torch.zeros(length, d_model)
+    pe[:, 0::2] = torch.sin(angles)
+    pe[:, 1::2] = torch.cos(angles[:, : d_model // 2])
+    return pe
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention: project, split into heads, attend, merge, project.
+
+    Called as ``mha(query, key, value, key_padding_mask=None, attn_mask=None)`` with
+    batch-first inputs (batch, L, d_model); returns ``(output, weights)`` with weights of shape
+    (batch, heads, Lq, Lk). Masks follow ``nn.MultiheadAttention``: boolean, True = blocked.
+    ``key_padding_mask``: (batch, Lk), True at padding. ``attn_mask``: (Lq, Lk) or
+    (batch * heads, Lq, Lk).
+    """
+
+    def __init__(self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0) -> None:
+        super().__init__()
+        if not isinstance(d_model, int) or not isinstance(num_heads, int) or d_model < 1 or num_heads < 1:
+            raise ValueError(f"d_model and num_heads must be positive ints, got {d_model!r} and {num_heads!r}.")
+        if d_model % num_heads:
+            raise ValueError(
+                f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets d_model / num_heads dims."
+            )
+        self.d_model = d_model
+        self.num_heads = num_heads
+        self.head_dim = d_model // num_heads
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.dropout = nn.Dropout(dropout)
+
+    def split_heads(self, x: Tensor) -> Tensor:
+        """(batch, L, d_model) -> (batch, heads, L, head_dim)."""
+        batch, length, _ = x.shape
+        return x.view(batch, length, self.num_heads, self.head_dim).transpose(1, 2)
+
+    def merge_heads(self, x: Tensor) -> Tensor:
+        """(batch, heads, L, head_dim) -> (batch, L, d_model)."""
+        batch, _, length, _ = x.shape
+        return x.transpose(1, 2).reshape(batch, length, self.d_model)
+
+    def _allowed(self, batch: int, lq: int, lk: int, key_padding_mask: Tensor | None,
+                 attn_mask: Tensor | None) -> Tensor | None:
+        allowed = None
+        if key_padding_mask is not None:
+            if key_padding_mask.dtype != torch.bool or tuple(key_padding_mask.shape) != (batch, lk):
+                raise ValueError(
+                    f"key_padding_mask must be a boolean tensor of shape (batch, Lk) = {(batch, lk)}, True at padding; "
+                    f"got {key_padding_mask.dtype} {tuple(key_padding_mask.shape)}."
+                )
+            allowed = ~key_padding_mask[:, None, None, :]
+        if attn_mask is not None:
+            if attn_mask.dtype != torch.bool:
+                raise ValueError(f"attn_mask must be boolean (True = blocked), got dtype {attn_mask.dtype}.")
+            if tuple(attn_mask.shape) == (lq, lk):
+                blocked = attn_mask
+            elif tuple(attn_mask.shape) == (batch * self.num_heads, lq, lk):
+                blocked = attn_mask.view(batch, self.num_heads, lq, lk)
+            else:
+                raise ValueError(
+                    f"attn_mask must have shape (Lq, Lk) = {(lq, lk)} or (batch * heads, Lq, Lk) = "
+                    f"{(batch * self.num_heads, lq, lk)}, got {tuple(attn_mask.shape)}."
+                )
+            allowed = ~blocked if allowed is None else allowed & ~blocked
+        return allowed
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
+                attn_mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            _check_tensor(name, x, 3, "(batch, L, d_model)")
+            if x.dim() != 3 or x.shape[-1] != self.d_model:
+                raise ValueError(f"{name} must have shape (batch, L, {self.d_model}), got {tuple(x.shape)}.")
+        if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
+            raise ValueError(
+                f"query, key and value must share the batch size, and key and value the length; got "
+                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}."
+            )
+        batch, lq, lk = query.shape[0], query.shape[1], key.shape[1]
+        allowed = self._allowed(batch, lq, lk, key_padding_mask, attn_mask)
+        q = self.split_heads(self.q_proj(query))
+        k = self.split_heads(self.k_proj(key))
+        v = self.split_heads(self.v_proj(value))
+        heads, weights = scaled_dot_product_attention(q, k, v, allowed)
+        if self.dropout.p > 0 and self.training:
+            heads = self.dropout(weights) @ v
+        return self.out_proj(self.merge_heads(heads)), weights
+
+    @classmethod
+    def from_torch(cls, module: nn.MultiheadAttention) -> MultiHeadAttention:
+        """A copy of a ``torch.nn.MultiheadAttention`` (same weights, same outputs)."""
+        if not isinstance(module, nn.MultiheadAttention):
+            raise ValueError(f"expected a torch.nn.MultiheadAttention, got {type(module).__name__}.")
+        if not module._qkv_same_embed_dim or module.bias_k is not None or module.add_zero_attn:
+            raise ValueError("only nn.MultiheadAttention without kdim/vdim, add_bias_kv or add_zero_attn is supported.")
+        bias = module.in_proj_bias is not None
+        mha = cls(module.embed_dim, module.num_heads, bias=bias, dropout=module.dropout)
+        w_q, w_k, w_v = module.in_proj_weight.detach().chunk(3)
+        with torch.no_grad():
+            for proj, w in ((mha.q_proj, w_q), (mha.k_proj, w_k), (mha.v_proj, w_v)):
+                proj.weight.copy_(w)
+            mha.out_proj.weight.copy_(module.out_proj.weight)
+            if bias:
+                b_q, b_k, b_v = module.in_proj_bias.detach().chunk(3)
+                for proj, b in ((mha.q_proj, b_q), (mha.k_proj, b_k), (mha.v_proj, b_v)):
+                    proj.bias.copy_(b)
+                mha.out_proj.bias.copy_(module.out_proj.bias)
+        return mha.to(module.in_proj_weight.device, module.in_proj_weight.dtype)
+
+
+_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+class TransformerEncoderLayer(nn.Module):
+    """One encoder block: self-attention and a feed-forward network, each with residual + LayerNorm.
+
+    Post-norm (``norm_first=False``, the original paper): ``x = norm(x + sublayer(x))``.
+    Pre-norm (``norm_first=True``): ``x = x + sublayer(norm(x))``. Called as
+    ``layer(x, key_padding_mask=None, attn_mask=None)`` on (batch, L, d_model); returns a tensor
+    of the same shape. The last attention weights (batch, heads, L, L) are kept in
+    ``layer.last_attention`` (detached) for plotting.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float = 0.0,
+                 norm_first: bool = False, activation: str = "relu", layer_norm_eps: float = 1e-5) -> None:
+        super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}.")
+        if not isinstance(dim_feedforward, int) or dim_feedforward < 1:
+            raise ValueError(f"dim_feedforward must be a positive int, got {dim_feedforward!r}.")
+        self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
+        self.linear1 = nn.Linear(d_model, dim_feedforward)
+        self.linear2 = nn.Linear(dim_feedforward, d_model)
+        self.norm1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm2 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.dropout = nn.Dropout(dropout)  # inside the feed-forward network
+        self.dropout1 = nn.Dropout(dropout)  # on the attention branch
+        self.dropout2 = nn.Dropout(dropout)  # on the feed-forward branch
+        self.norm_first = norm_first
+        self.activation = activation
+        self.last_attention: Tensor | None = None
+
+    def _attention_block(self, x: Tensor, key_padding_mask: Tensor | None, attn_mask: Tensor | None) -> Tensor:
+        out, weights = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask)
+        self.last_attention = weights.detach()
+        return self.dropout1(out)
+
+    def _feed_forward_block(self, x: Tensor) -> Tensor:
+        hidden = self.dropout(_ACTIVATIONS[self.activation](self.linear1(x)))
+        return self.dropout2(self.linear2(hidden))
+
+    def forward(self, x: Tensor, key_padding_mask: Tensor | None = None, attn_mask: Tensor | None = None) -> Tensor:
+        _check_tensor("x", x, 3, "(batch, L, d_model)")
+        if self.norm_first:
+            x = x + self._attention_block(self.norm1(x), key_padding_mask, attn_mask)
+            x = x + self._feed_forward_block(self.norm2(x))
+        else:
+            x = self.norm1(x + self._attention_block(x, key_padding_mask, attn_mask))
+            x = self.norm2(x + self._feed_forward_block(x))
+        return x
+
+    @classmethod
+    def from_torch(cls, layer: nn.TransformerEncoderLayer) -> TransformerEncoderLayer:
+        """A copy of a ``torch.nn.TransformerEncoderLayer`` (same weights, same outputs)."""
+        if not isinstance(layer, nn.TransformerEncoderLayer):
+            raise ValueError(f"expected a torch.nn.TransformerEncoderLayer, got {type(layer).__name__}.")
+        activation = layer.activation
+        names = {F.relu: "relu", F.gelu: "gelu"}
+        if isinstance(activation, nn.ReLU):
+            name = "relu"
+        elif isinstance(activation, nn.GELU) and activation.approximate == "none":
+            name = "gelu"
+        elif activation in names:
+            name = names[activation]
+        else:
+            raise ValueError(f"only relu and gelu activations are supported, got {activation!r}.")
+        ours = cls(layer.self_attn.embed_dim, layer.self_attn.num_heads, layer.linear1.out_features,
+                   dropout=layer.dropout.p, norm_first=layer.norm_first, activation=name,
+                   layer_norm_eps=layer.norm1.eps)
+        ours.self_attn = MultiHeadAttention.from_torch(layer.self_attn)
+        for target, source in ((ours.linear1, layer.linear1), (ours.linear2, layer.linear2),
+                               (ours.norm1, layer.norm1), (ours.norm2, layer.norm2)):
+            target.load_state_dict(source.state_dict())
+        return ours.to(layer.linear1.weight.device, layer.linear1.weight.dtype)

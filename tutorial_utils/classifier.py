@@ -1,0 +1,279 @@
+"""The from-scratch Transformer classifier of lesson 02 (reused by lesson 06 for a comparison).
+
+It is the model of the original write-up - token embedding + learned positional embedding +
+a stack of encoder layers + mean pooling + a linear layer - built from
+:class:`tutorial_utils.attention.TransformerEncoderLayer`, with two fixes: the mean ignores
+padding, and the encoder is told where the padding is.
+
+Stable API (lesson 06 depends on it):
+
+* ``TransformerClassifier(vocab_size, d_model, num_heads, num_layers, dim_feedforward,
+  num_classes, max_len, dropout, pad_id)``; ``model(input_ids, attention_mask=None)`` -> logits.
+* ``train_classifier(model, train_dataset, eval_dataset, tokenizer, ...)`` -> ``history``, a
+  dict of lists that :func:`tutorial_utils.plotting.plot_training_curves` draws.
+* ``evaluate_accuracy(model, dataset, tokenizer, ...)`` -> float.
+* ``predict(model, tokenizer, sentences)`` -> list of ``(label, probability)``.
+* ``train_from_scratch(reviews, tokenizer, fast=False, seed=0)`` -> dict with ``model``,
+  ``history``, ``test_accuracy``, ``seconds`` (and ``config``): lesson 02's defaults in one call.
+
+Datasets are anything indexable with ``dataset["text"]`` (list of str) and ``dataset["label"]``
+(list of int), such as a split of :func:`tutorial_utils.load_reviews`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .attention import TransformerEncoderLayer
+
+__all__ = [
+    "DEFAULTS",
+    "FAST",
+    "TransformerClassifier",
+    "evaluate_accuracy",
+    "predict",
+    "train_classifier",
+    "train_from_scratch",
+]
+
+#: Lesson 02's default hyper-parameters (model and training), used by :func:`train_from_scratch`.
+DEFAULTS: dict[str, Any] = {
+    "d_model": 64,
+    "num_heads": 4,
+    "num_layers": 2,
+    "dim_feedforward": 128,
+    "dropout": 0.1,
+    "max_length": 64,
+    "epochs": 6,
+    "batch_size": 32,
+    "lr": 1e-3,
+}
+#: Smaller settings for ``fast=True`` (CI and a quick look).
+FAST: dict[str, Any] = {**DEFAULTS, "epochs": 2, "num_layers": 1, "train_limit": 3000}
+
+
+class TransformerClassifier(nn.Module):
+    """Embedding + learned positions + encoder layers + masked mean pooling + linear.
+
+    ``forward(input_ids, attention_mask=None)``: ``input_ids`` (batch, L) with L <= ``max_len``;
+    ``attention_mask`` 1 at tokens, 0 at padding (default: ``input_ids != pad_id``). Returns
+    logits (batch, num_classes). ``model.layers[i].last_attention`` holds the attention
+    weights (batch, heads, L, L) of the last call.
+    """
+
+    def __init__(self, vocab_size: int, d_model: int = 64, num_heads: int = 4, num_layers: int = 2,
+                 dim_feedforward: int = 128, num_classes: int = 2, max_len: int = 64,
+                 dropout: float = 0.1, pad_id: int = 0) -> None:
+        super().__init__()
+        for name, value in (("vocab_size", vocab_size), ("num_layers", num_layers),
+                            ("num_classes", num_classes), ("max_len", max_len)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}.")
+        self.config = {"vocab_size": vocab_size, "d_model": d_model, "num_heads": num_heads,
+                       "num_layers": num_layers, "dim_feedforward": dim_feedforward,
+                       "num_classes": num_classes, "max_len": max_len, "dropout": dropout,
+                       "pad_id": pad_id}
+        self.pad_id = pad_id
+        self.max_len = max_len
+        self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
+        self.positional_embedding = nn.Parameter(torch.zeros(1, max_len, d_model))
+        nn.init.normal_(self.positional_embedding, std=0.02)
+        self.layers = nn.ModuleList(
+            TransformerEncoderLayer(d_model, num_heads, dim_feedforward, dropout=dropout)
+            for _ in range(num_layers)
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Linear(d_model, num_classes)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None) -> Tensor:
+        if input_ids.dim() != 2:
+            raise ValueError(f"input_ids must have shape (batch, L), got {tuple(input_ids.shape)}.")
+        if input_ids.shape[1] > self.max_len:
+            raise ValueError(f"sequence length {input_ids.shape[1]} exceeds max_len {self.max_len}; truncate the input.")
+        if attention_mask is None:
+            attention_mask = input_ids != self.pad_id
+        keep = attention_mask.bool()
+        x = self.embedding(input_ids) + self.positional_embedding[:, : input_ids.shape[1]]
+        x = self.dropout(x)
+        for layer in self.layers:
+            x = layer(x, key_padding_mask=~keep)
+        weights = keep.unsqueeze(-1).to(x.dtype)  # (batch, L, 1)
+        pooled = (x * weights).sum(1) / weights.sum(1).clamp(min=1.0)  # mean over real tokens
+        return self.classifier(self.dropout(pooled))
+
+
+def _encode(tokenizer: Any, texts: list[str], max_length: int) -> tuple[Tensor, Tensor]:
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding="max_length",
+                        return_tensors="pt")
+    return encoded["input_ids"], encoded["attention_mask"]
+
+
+def _columns(dataset: Any, name: str) -> tuple[list[str], list[int]]:
+    try:
+        texts, labels = list(dataset["text"]), [int(y) for y in dataset["label"]]
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{name} must have columns 'text' and 'label' (a datasets.Dataset or a dict of lists).") from error
+    if not texts or len(texts) != len(labels):
+        raise ValueError(f"{name} must hold as many labels as texts (and at least one), got {len(texts)} and {len(labels)}.")
+    return texts, labels
+
+
+def _batches(ids: Tensor, mask: Tensor, labels: Tensor, batch_size: int, order: list[int] | None = None):
+    order = order if order is not None else list(range(len(ids)))
+    for start in range(0, len(order), batch_size):
+        index = torch.tensor(order[start : start + batch_size])
+        batch_mask = mask[index]
+        length = max(int(batch_mask.sum(1).max()), 1)  # trim the padding no row needs
+        yield ids[index, :length], batch_mask[:, :length], labels[index]
+
+
+@torch.no_grad()
+def _evaluate(model: TransformerClassifier, ids: Tensor, mask: Tensor, labels: Tensor,
+              batch_size: int) -> tuple[float, float]:
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels, batch_size):
+        logits = model(batch_ids, batch_mask)
+        total_loss += F.cross_entropy(logits, batch_labels, reduction="sum").item()
+        correct += int((logits.argmax(-1) == batch_labels).sum())
+    model.train(was_training)
+    return total_loss / len(labels), correct / len(labels)
+
+
+def evaluate_accuracy(model: TransformerClassifier, dataset: Any, tokenizer: Any, max_length: int = 64,
+                      batch_size: int = 128) -> float:
+    """Accuracy of ``model`` on ``dataset`` (columns text / label), in eval mode."""
+    texts, labels = _columns(dataset, "dataset")
+    ids, mask = _encode(tokenizer, texts, min(max_length, model.max_len))
+    return _evaluate(model, ids, mask, torch.tensor(labels), batch_size)[1]
+
+
+def train_classifier(model: TransformerClassifier, train_dataset: Any, eval_dataset: Any | None,
+                     tokenizer: Any, epochs: int = 6, batch_size: int = 32, lr: float = 1e-3,
+                     max_length: int = 64, seed: int = 0, log_every: int = 50,
+                     max_steps: int | None = None, weight_decay: float = 0.01,
+                     verbose: bool = True) -> dict[str, list[float]]:
+    """Train with AdamW (linear warm-up then cosine decay) and return the history.
+
+    History (a dict of lists): ``step`` and ``train_loss`` (mean loss over the last
+    ``log_every`` steps), and, after every epoch, ``eval_step``, ``eval_loss``,
+    ``eval_accuracy`` on ``eval_dataset`` and ``epoch``. ``max_steps`` stops early (tests).
+    Deterministic for a given ``seed`` (shuffling and dropout).
+    """
+    if epochs < 1 or batch_size < 1 or lr <= 0 or log_every < 1:
+        raise ValueError("epochs, batch_size and log_every must be >= 1 and lr > 0.")
+    texts, labels = _columns(train_dataset, "train_dataset")
+    ids, mask = _encode(tokenizer, texts, min(max_length, model.max_len))
+    labels_t = torch.tensor(labels)
+    if eval_dataset is not None:
+        eval_texts, eval_labels = _columns(eval_dataset, "eval_dataset")
+        eval_ids, eval_mask = _encode(tokenizer, eval_texts, min(max_length, model.max_len))
+        eval_labels_t = torch.tensor(eval_labels)
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    steps_per_epoch = math.ceil(len(labels) / batch_size)
+    total = steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
+    warmup = max(1, total // 10)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup))),
+    )
+    history: dict[str, list[float]] = {"step": [], "train_loss": [], "eval_step": [], "eval_loss": [],
+                                       "eval_accuracy": [], "epoch": []}
+    step, running = 0, []
+    model.train()
+    for epoch in range(1, epochs + 1):
+        order = list(range(len(labels)))
+        rng.shuffle(order)
+        for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels_t, batch_size, order):
+            loss = F.cross_entropy(model(batch_ids, batch_mask), batch_labels)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            running.append(loss.item())
+            if step % log_every == 0:
+                history["step"].append(step)
+                history["train_loss"].append(sum(running) / len(running))
+                running = []
+            if step >= total:
+                break
+        if eval_dataset is not None:
+            eval_loss, eval_acc = _evaluate(model, eval_ids, eval_mask, eval_labels_t, 128)
+            history["eval_step"].append(step)
+            history["eval_loss"].append(eval_loss)
+            history["eval_accuracy"].append(eval_acc)
+            history["epoch"].append(epoch)
+            if verbose:
+                print(f"epoch {epoch}: step {step}, validation loss {eval_loss:.3f}, accuracy {eval_acc:.3f}")
+        if step >= total:
+            break
+    if running:
+        history["step"].append(step)
+        history["train_loss"].append(sum(running) / len(running))
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def predict(model: TransformerClassifier, tokenizer: Any, sentences: list[str] | str,
+            label_names: list[str] | None = None, max_length: int = 64) -> list[tuple[str, float]]:
+    """``(label, probability)`` for each sentence; labels from ``label_names`` (default neg/pos)."""
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    if not sentences or not all(isinstance(s, str) for s in sentences):
+        raise ValueError("sentences must be a non-empty list of strings.")
+    names = label_names or (["neg", "pos"] if model.classifier.out_features == 2 else
+                            [str(i) for i in range(model.classifier.out_features)])
+    was_training = model.training
+    model.eval()
+    encoded = tokenizer(list(sentences), truncation=True, max_length=min(max_length, model.max_len),
+                        padding=True, return_tensors="pt")
+    probs = torch.softmax(model(encoded["input_ids"], encoded["attention_mask"]), dim=-1)
+    model.train(was_training)
+    best = probs.max(-1)
+    return [(names[int(i)], float(p)) for p, i in zip(best.values, best.indices, strict=True)]
+
+
+def train_from_scratch(reviews: Any, tokenizer: Any, fast: bool = False, seed: int = 0,
+                       verbose: bool = True, **overrides: Any) -> dict[str, Any]:
+    """Lesson 02 in one call: build, train and test the classifier with the default settings.
+
+    ``reviews`` is :func:`tutorial_utils.load_reviews`'s DatasetDict (train / validation / test).
+    ``fast=True`` uses :data:`FAST` (fewer epochs, one layer, a subset of the training split);
+    ``overrides`` replace single settings. Returns ``model``, ``history``, ``test_accuracy``
+    (on the test split), ``seconds`` (training wall time) and ``config`` (the settings used).
+    """
+    config = {**(FAST if fast else DEFAULTS), **overrides}
+    unknown = set(config) - set(FAST)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)}; valid: {sorted(FAST)}.")
+    train = reviews["train"]
+    limit = config.get("train_limit")
+    if limit and len(train) > limit:
+        train = train.shuffle(seed=seed).select(range(limit))
+    torch.manual_seed(seed)
+    model = TransformerClassifier(
+        vocab_size=len(tokenizer), d_model=config["d_model"], num_heads=config["num_heads"],
+        num_layers=config["num_layers"], dim_feedforward=config["dim_feedforward"], num_classes=2,
+        max_len=config["max_length"], dropout=config["dropout"], pad_id=tokenizer.pad_token_id or 0,
+    )
+    started = time.perf_counter()
+    history = train_classifier(model, train, reviews["validation"], tokenizer, epochs=config["epochs"],
+                               batch_size=config["batch_size"], lr=config["lr"],
+                               max_length=config["max_length"], seed=seed, verbose=verbose)
+    seconds = time.perf_counter() - started
+    accuracy = evaluate_accuracy(model, reviews["test"], tokenizer, max_length=config["max_length"])
+    return {"model": model, "history": history, "test_accuracy": accuracy, "seconds": seconds, "config": config}
