@@ -49,7 +49,7 @@ def install_fingerprint() -> str:
 
 def install(force: bool = False) -> None:
     """Create the virtual environment and install the course into it (idempotent)."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - dev.py may be started by an old Python
         sys.exit(f"Python 3.10 or newer is needed (this is {sys.version.split()[0]}).")
     if not venv_python().exists():
         print(f"Creating the virtual environment {VENV}")

@@ -47,7 +47,8 @@ __all__ = [
 ]
 
 _SUBMODULES = {
-    "attention", "builders", "cache", "classifier", "data", "env", "exercises", "integrity",
+    "attention", "builders", "cache", "classifier", "data", "env", "exercises", "hub_tour",
+    "integrity",
     "loading", "metrics", "pairs", "plotting", "runner",
 }
 

@@ -13,6 +13,23 @@ from collections.abc import Callable
 from typing import Any
 
 
+class CheckResult:
+    """Outcome of :func:`check`: true when the answer passed; shows nothing in a notebook
+    (the check already printed its message), so ``assert check(...)`` reads naturally."""
+
+    def __init__(self, name: str, passed: bool, message: str) -> None:
+        self.name, self.passed, self.message = name, passed, message
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"CheckResult({self.name!r}, passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 class Hint(AssertionError):
     """Raised by a check: the answer is not right yet; the message says what to look at."""
 
@@ -42,31 +59,44 @@ def available() -> list[str]:
     return sorted(_CHECKS)
 
 
-def check(name: str, *answer: Any, **kwargs: Any) -> bool:
-    """Check an exercise answer; print a clear pass or a hint; return True when it passes.
+def check(name: str, *answer: Any, **kwargs: Any) -> CheckResult:
+    """Check an exercise answer; print a clear pass or a hint; the result is true when it passes.
 
     A stub that still raises ``NotImplementedError`` (or an answer left as ``...`` / ``None``)
     is reported as "not attempted yet" rather than as an error.
     """
     _load_all()
     if name not in _CHECKS:
-        raise ValueError(f"Unknown exercise {name!r}. Known exercises: {', '.join(sorted(_CHECKS))}.")
+        raise ValueError(
+            f"Unknown exercise {name!r}. Known exercises: {', '.join(sorted(_CHECKS))}."
+        )
     if not answer or any(a is None or a is Ellipsis for a in answer):
-        print(f"[ ] {name}: not attempted yet - fill in the answer above and run this cell again.")
-        return False
+        return _report(
+            name,
+            False,
+            "[ ] {name}: not attempted yet - fill in the answer above and run this cell again.",
+        )
     try:
         _CHECKS[name](*answer, **kwargs)
     except NotImplementedError:
-        print(f"[ ] {name}: not attempted yet - replace `raise NotImplementedError` with your code.")
-        return False
+        return _report(
+            name,
+            False,
+            "[ ] {name}: not attempted yet - replace `raise NotImplementedError` with your code.",
+        )
     except Hint as hint:
-        print(f"[x] {name}: not yet. Hint: {hint}")
-        return False
+        return _report(name, False, f"[x] {{name}}: not yet. Hint: {hint}")
     except Exception as error:  # noqa: BLE001 - the learner's code raised: show it as a hint
-        print(f"[x] {name}: your code raised {type(error).__name__}: {error}")
-        return False
-    print(f"[ok] {name}: correct!")
-    return True
+        return _report(
+            name, False, f"[x] {{name}}: your code raised {type(error).__name__}: {error}"
+        )
+    return _report(name, True, "[ok] {name}: correct!")
+
+
+def _report(name: str, passed: bool, template: str) -> CheckResult:
+    message = template.format(name=name)
+    print(message)
+    return CheckResult(name, passed, message)
 
 
 def require(condition: bool, hint: str) -> None:

@@ -1,0 +1,74 @@
+"""Execute every lesson and solution notebook in a fresh kernel, one after another.
+
+papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
+with the sentence-pair task. nbval then re-runs the notebooks that keep stored outputs of
+deterministic cells (``# NBVAL_CHECK_OUTPUT``) and compares them. Executed copies and HTML
+renders go to ``outputs/test-runs/``; a failure names the notebook and the cell error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tutorial_utils.env import project_root
+from tutorial_utils.runner import lesson_notebooks, run_notebook
+
+ROOT = project_root()
+RUNS = ROOT / "outputs" / "test-runs"
+NOTEBOOKS = lesson_notebooks(include_solutions=True)
+EXTRA_RUNS = {"06_fine_tuning_with_trainer.ipynb": [{"TASK": "pairs"}]}
+
+
+def _cases():
+    for path in NOTEBOOKS:
+        yield pytest.param(path, {}, id=path.relative_to(ROOT / "notebooks").as_posix())
+        for extra in EXTRA_RUNS.get(path.name, []):
+            label = ",".join(f"{k}={v}" for k, v in extra.items())
+            yield pytest.param(path, extra, id=f"{path.name}[{label}]")
+
+
+@pytest.fixture(autouse=True)
+def fast_mode(monkeypatch):
+    monkeypatch.setenv("TUTORIAL_FAST", "1")
+    monkeypatch.setenv("TUTORIAL_OUTPUT_DIR", str(RUNS / "lesson-outputs"))
+
+
+def test_every_lesson_has_a_solution_notebook():
+    lessons = {p.name.split("_")[0] for p in lesson_notebooks(include_solutions=False)}
+    solutions = {p.name.split("_")[0] for p in NOTEBOOKS if p.parent.name == "solutions"}
+    assert lessons and lessons == solutions
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path, extra", list(_cases()))
+def test_notebook_runs_with_papermill(path, extra):
+    suffix = "-".join(f"{k}-{v}" for k, v in extra.items())
+    folder = RUNS / "papermill" / path.parent.name / (suffix or "default")
+    result = run_notebook(path, folder, {"FAST": True, **extra}, html=False)
+    print(f"{path.name}: {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
+    assert result.status == "ok", f"{path.name} failed: {result.error} (see {result.output})"
+
+
+def _has_checked_outputs(path) -> bool:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return any(c["cell_type"] == "code" and "".join(c["source"]).lstrip().startswith(
+        "# NBVAL_CHECK_OUTPUT") and c.get("outputs") for c in cells)
+
+
+CHECKED = [p for p in NOTEBOOKS if _has_checked_outputs(p)]
+
+
+@pytest.mark.notebook
+@pytest.mark.skipif(not CHECKED, reason="no notebook keeps checked outputs")
+def test_stored_outputs_match_with_nbval():
+    env = {**os.environ, "TUTORIAL_FAST": "1"}
+    command = [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
+               "--rootdir", str(ROOT / "notebooks"), *map(str, CHECKED)]
+    result = subprocess.run(command, cwd=ROOT / "notebooks", env=env, capture_output=True,
+                            text=True, timeout=3600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
