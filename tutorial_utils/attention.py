@@ -40,7 +40,9 @@ def _check_tensor(name: str, x: object, min_dim: int, what: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise ValueError(f"{name} must be a torch.Tensor of shape {what}, got {type(x).__name__}.")
     if x.dim() < min_dim:
-        raise ValueError(f"{name} must have shape {what} (at least {min_dim} dims), got {tuple(x.shape)}.")
+        raise ValueError(
+            f"{name} must have shape {what} (at least {min_dim} dims), got {tuple(x.shape)}."
+        )
     return x
 
 
@@ -109,7 +111,9 @@ def padding_mask(attention_mask: Tensor, heads: bool = True) -> Tensor:
     """
     _check_tensor("attention_mask", attention_mask, 2, "(batch, L)")
     if attention_mask.dim() != 2:
-        raise ValueError(f"attention_mask must have shape (batch, L), got {tuple(attention_mask.shape)}.")
+        raise ValueError(
+            f"attention_mask must have shape (batch, L), got {tuple(attention_mask.shape)}."
+        )
     allowed = attention_mask.bool()
     return allowed[:, None, None, :] if heads else allowed[:, None, :]
 
@@ -149,10 +153,19 @@ class MultiHeadAttention(nn.Module):
     (batch * heads, Lq, Lk).
     """
 
-    def __init__(self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0) -> None:
+    def __init__(
+        self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0
+    ) -> None:
         super().__init__()
-        if not isinstance(d_model, int) or not isinstance(num_heads, int) or d_model < 1 or num_heads < 1:
-            raise ValueError(f"d_model and num_heads must be positive ints, got {d_model!r} and {num_heads!r}.")
+        if (
+            not isinstance(d_model, int)
+            or not isinstance(num_heads, int)
+            or d_model < 1
+            or num_heads < 1
+        ):
+            raise ValueError(
+                f"d_model and num_heads must be positive ints, got {d_model!r} and {num_heads!r}."
+            )
         if d_model % num_heads:
             raise ValueError(
                 f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets d_model / num_heads dims."
@@ -176,8 +189,14 @@ class MultiHeadAttention(nn.Module):
         batch, _, length, _ = x.shape
         return x.transpose(1, 2).reshape(batch, length, self.d_model)
 
-    def _allowed(self, batch: int, lq: int, lk: int, key_padding_mask: Tensor | None,
-                 attn_mask: Tensor | None) -> Tensor | None:
+    def _allowed(
+        self,
+        batch: int,
+        lq: int,
+        lk: int,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
+    ) -> Tensor | None:
         allowed = None
         if key_padding_mask is not None:
             if key_padding_mask.dtype != torch.bool or tuple(key_padding_mask.shape) != (batch, lk):
@@ -188,7 +207,9 @@ class MultiHeadAttention(nn.Module):
             allowed = ~key_padding_mask[:, None, None, :]
         if attn_mask is not None:
             if attn_mask.dtype != torch.bool:
-                raise ValueError(f"attn_mask must be boolean (True = blocked), got dtype {attn_mask.dtype}.")
+                raise ValueError(
+                    f"attn_mask must be boolean (True = blocked), got dtype {attn_mask.dtype}."
+                )
             if tuple(attn_mask.shape) == (lq, lk):
                 blocked = attn_mask
             elif tuple(attn_mask.shape) == (batch * self.num_heads, lq, lk):
@@ -201,12 +222,20 @@ class MultiHeadAttention(nn.Module):
             allowed = ~blocked if allowed is None else allowed & ~blocked
         return allowed
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
-                attn_mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        attn_mask: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor]:
         for name, x in (("query", query), ("key", key), ("value", value)):
             _check_tensor(name, x, 3, "(batch, L, d_model)")
             if x.dim() != 3 or x.shape[-1] != self.d_model:
-                raise ValueError(f"{name} must have shape (batch, L, {self.d_model}), got {tuple(x.shape)}.")
+                raise ValueError(
+                    f"{name} must have shape (batch, L, {self.d_model}), got {tuple(x.shape)}."
+                )
         if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
             raise ValueError(
                 f"query, key and value must share the batch size, and key and value the length; got "
@@ -226,9 +255,13 @@ class MultiHeadAttention(nn.Module):
     def from_torch(cls, module: nn.MultiheadAttention) -> MultiHeadAttention:
         """A copy of a ``torch.nn.MultiheadAttention`` (same weights, same outputs)."""
         if not isinstance(module, nn.MultiheadAttention):
-            raise ValueError(f"expected a torch.nn.MultiheadAttention, got {type(module).__name__}.")
+            raise ValueError(
+                f"expected a torch.nn.MultiheadAttention, got {type(module).__name__}."
+            )
         if not module._qkv_same_embed_dim or module.bias_k is not None or module.add_zero_attn:
-            raise ValueError("only nn.MultiheadAttention without kdim/vdim, add_bias_kv or add_zero_attn is supported.")
+            raise ValueError(
+                "only nn.MultiheadAttention without kdim/vdim, add_bias_kv or add_zero_attn is supported."
+            )
         bias = module.in_proj_bias is not None
         mha = cls(module.embed_dim, module.num_heads, bias=bias, dropout=module.dropout)
         w_q, w_k, w_v = module.in_proj_weight.detach().chunk(3)
@@ -257,11 +290,21 @@ class TransformerEncoderLayer(nn.Module):
     ``layer.last_attention`` (detached) for plotting.
     """
 
-    def __init__(self, d_model: int, num_heads: int, dim_feedforward: int, dropout: float = 0.0,
-                 norm_first: bool = False, activation: str = "relu", layer_norm_eps: float = 1e-5) -> None:
+    def __init__(
+        self,
+        d_model: int,
+        num_heads: int,
+        dim_feedforward: int,
+        dropout: float = 0.0,
+        norm_first: bool = False,
+        activation: str = "relu",
+        layer_norm_eps: float = 1e-5,
+    ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}.")
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}."
+            )
         if not isinstance(dim_feedforward, int) or dim_feedforward < 1:
             raise ValueError(f"dim_feedforward must be a positive int, got {dim_feedforward!r}.")
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
@@ -276,8 +319,12 @@ class TransformerEncoderLayer(nn.Module):
         self.activation = activation
         self.last_attention: Tensor | None = None
 
-    def _attention_block(self, x: Tensor, key_padding_mask: Tensor | None, attn_mask: Tensor | None) -> Tensor:
-        out, weights = self.self_attn(x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask)
+    def _attention_block(
+        self, x: Tensor, key_padding_mask: Tensor | None, attn_mask: Tensor | None
+    ) -> Tensor:
+        out, weights = self.self_attn(
+            x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask
+        )
         self.last_attention = weights.detach()
         return self.dropout1(out)
 
@@ -285,7 +332,9 @@ class TransformerEncoderLayer(nn.Module):
         hidden = self.dropout(_ACTIVATIONS[self.activation](self.linear1(x)))
         return self.dropout2(self.linear2(hidden))
 
-    def forward(self, x: Tensor, key_padding_mask: Tensor | None = None, attn_mask: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, key_padding_mask: Tensor | None = None, attn_mask: Tensor | None = None
+    ) -> Tensor:
         _check_tensor("x", x, 3, "(batch, L, d_model)")
         if self.norm_first:
             x = x + self._attention_block(self.norm1(x), key_padding_mask, attn_mask)
@@ -299,7 +348,9 @@ class TransformerEncoderLayer(nn.Module):
     def from_torch(cls, layer: nn.TransformerEncoderLayer) -> TransformerEncoderLayer:
         """A copy of a ``torch.nn.TransformerEncoderLayer`` (same weights, same outputs)."""
         if not isinstance(layer, nn.TransformerEncoderLayer):
-            raise ValueError(f"expected a torch.nn.TransformerEncoderLayer, got {type(layer).__name__}.")
+            raise ValueError(
+                f"expected a torch.nn.TransformerEncoderLayer, got {type(layer).__name__}."
+            )
         activation = layer.activation
         names = {F.relu: "relu", F.gelu: "gelu"}
         if isinstance(activation, nn.ReLU):
@@ -310,11 +361,21 @@ class TransformerEncoderLayer(nn.Module):
             name = names[activation]
         else:
             raise ValueError(f"only relu and gelu activations are supported, got {activation!r}.")
-        ours = cls(layer.self_attn.embed_dim, layer.self_attn.num_heads, layer.linear1.out_features,
-                   dropout=layer.dropout.p, norm_first=layer.norm_first, activation=name,
-                   layer_norm_eps=layer.norm1.eps)
+        ours = cls(
+            layer.self_attn.embed_dim,
+            layer.self_attn.num_heads,
+            layer.linear1.out_features,
+            dropout=layer.dropout.p,
+            norm_first=layer.norm_first,
+            activation=name,
+            layer_norm_eps=layer.norm1.eps,
+        )
         ours.self_attn = MultiHeadAttention.from_torch(layer.self_attn)
-        for target, source in ((ours.linear1, layer.linear1), (ours.linear2, layer.linear2),
-                               (ours.norm1, layer.norm1), (ours.norm2, layer.norm2)):
+        for target, source in (
+            (ours.linear1, layer.linear1),
+            (ours.linear2, layer.linear2),
+            (ours.norm1, layer.norm1),
+            (ours.norm2, layer.norm2),
+        ):
             target.load_state_dict(source.state_dict())
         return ours.to(layer.linear1.weight.device, layer.linear1.weight.dtype)

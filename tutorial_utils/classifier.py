@@ -68,18 +68,38 @@ class TransformerClassifier(nn.Module):
     weights (batch, heads, L, L) of the last call.
     """
 
-    def __init__(self, vocab_size: int, d_model: int = 64, num_heads: int = 4, num_layers: int = 2,
-                 dim_feedforward: int = 128, num_classes: int = 2, max_len: int = 64,
-                 dropout: float = 0.1, pad_id: int = 0) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 64,
+        num_heads: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int = 128,
+        num_classes: int = 2,
+        max_len: int = 64,
+        dropout: float = 0.1,
+        pad_id: int = 0,
+    ) -> None:
         super().__init__()
-        for name, value in (("vocab_size", vocab_size), ("num_layers", num_layers),
-                            ("num_classes", num_classes), ("max_len", max_len)):
+        for name, value in (
+            ("vocab_size", vocab_size),
+            ("num_layers", num_layers),
+            ("num_classes", num_classes),
+            ("max_len", max_len),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}.")
-        self.config = {"vocab_size": vocab_size, "d_model": d_model, "num_heads": num_heads,
-                       "num_layers": num_layers, "dim_feedforward": dim_feedforward,
-                       "num_classes": num_classes, "max_len": max_len, "dropout": dropout,
-                       "pad_id": pad_id}
+        self.config = {
+            "vocab_size": vocab_size,
+            "d_model": d_model,
+            "num_heads": num_heads,
+            "num_layers": num_layers,
+            "dim_feedforward": dim_feedforward,
+            "num_classes": num_classes,
+            "max_len": max_len,
+            "dropout": dropout,
+            "pad_id": pad_id,
+        }
         self.pad_id = pad_id
         self.max_len = max_len
         self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
@@ -96,7 +116,9 @@ class TransformerClassifier(nn.Module):
         if input_ids.dim() != 2:
             raise ValueError(f"input_ids must have shape (batch, L), got {tuple(input_ids.shape)}.")
         if input_ids.shape[1] > self.max_len:
-            raise ValueError(f"sequence length {input_ids.shape[1]} exceeds max_len {self.max_len}; truncate the input.")
+            raise ValueError(
+                f"sequence length {input_ids.shape[1]} exceeds max_len {self.max_len}; truncate the input."
+            )
         if attention_mask is None:
             attention_mask = input_ids != self.pad_id
         keep = attention_mask.bool()
@@ -110,8 +132,13 @@ class TransformerClassifier(nn.Module):
 
 
 def _encode(tokenizer: Any, texts: list[str], max_length: int) -> tuple[Tensor, Tensor]:
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding="max_length",
-                        return_tensors="pt")
+    encoded = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        padding="max_length",
+        return_tensors="pt",
+    )
     return encoded["input_ids"], encoded["attention_mask"]
 
 
@@ -119,13 +146,19 @@ def _columns(dataset: Any, name: str) -> tuple[list[str], list[int]]:
     try:
         texts, labels = list(dataset["text"]), [int(y) for y in dataset["label"]]
     except (KeyError, TypeError) as error:
-        raise ValueError(f"{name} must have columns 'text' and 'label' (a datasets.Dataset or a dict of lists).") from error
+        raise ValueError(
+            f"{name} must have columns 'text' and 'label' (a datasets.Dataset or a dict of lists)."
+        ) from error
     if not texts or len(texts) != len(labels):
-        raise ValueError(f"{name} must hold as many labels as texts (and at least one), got {len(texts)} and {len(labels)}.")
+        raise ValueError(
+            f"{name} must hold as many labels as texts (and at least one), got {len(texts)} and {len(labels)}."
+        )
     return texts, labels
 
 
-def _batches(ids: Tensor, mask: Tensor, labels: Tensor, batch_size: int, order: list[int] | None = None):
+def _batches(
+    ids: Tensor, mask: Tensor, labels: Tensor, batch_size: int, order: list[int] | None = None
+):
     order = order if order is not None else list(range(len(ids)))
     for start in range(0, len(order), batch_size):
         index = torch.tensor(order[start : start + batch_size])
@@ -135,8 +168,9 @@ def _batches(ids: Tensor, mask: Tensor, labels: Tensor, batch_size: int, order: 
 
 
 @torch.no_grad()
-def _evaluate(model: TransformerClassifier, ids: Tensor, mask: Tensor, labels: Tensor,
-              batch_size: int) -> tuple[float, float]:
+def _evaluate(
+    model: TransformerClassifier, ids: Tensor, mask: Tensor, labels: Tensor, batch_size: int
+) -> tuple[float, float]:
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
@@ -148,19 +182,34 @@ def _evaluate(model: TransformerClassifier, ids: Tensor, mask: Tensor, labels: T
     return total_loss / len(labels), correct / len(labels)
 
 
-def evaluate_accuracy(model: TransformerClassifier, dataset: Any, tokenizer: Any, max_length: int = 64,
-                      batch_size: int = 128) -> float:
+def evaluate_accuracy(
+    model: TransformerClassifier,
+    dataset: Any,
+    tokenizer: Any,
+    max_length: int = 64,
+    batch_size: int = 128,
+) -> float:
     """Accuracy of ``model`` on ``dataset`` (columns text / label), in eval mode."""
     texts, labels = _columns(dataset, "dataset")
     ids, mask = _encode(tokenizer, texts, min(max_length, model.max_len))
     return _evaluate(model, ids, mask, torch.tensor(labels), batch_size)[1]
 
 
-def train_classifier(model: TransformerClassifier, train_dataset: Any, eval_dataset: Any | None,
-                     tokenizer: Any, epochs: int = 6, batch_size: int = 32, lr: float = 1e-3,
-                     max_length: int = 64, seed: int = 0, log_every: int = 50,
-                     max_steps: int | None = None, weight_decay: float = 0.01,
-                     verbose: bool = True) -> dict[str, list[float]]:
+def train_classifier(
+    model: TransformerClassifier,
+    train_dataset: Any,
+    eval_dataset: Any | None,
+    tokenizer: Any,
+    epochs: int = 6,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    max_length: int = 64,
+    seed: int = 0,
+    log_every: int = 50,
+    max_steps: int | None = None,
+    weight_decay: float = 0.01,
+    verbose: bool = True,
+) -> dict[str, list[float]]:
     """Train with AdamW (linear warm-up then cosine decay) and return the history.
 
     History (a dict of lists): ``step`` and ``train_loss`` (mean loss over the last
@@ -181,15 +230,27 @@ def train_classifier(model: TransformerClassifier, train_dataset: Any, eval_data
     torch.manual_seed(seed)
     rng = random.Random(seed)
     steps_per_epoch = math.ceil(len(labels) / batch_size)
-    total = steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
+    total = (
+        steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
+    )
     warmup = max(1, total // 10)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
-        lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup))),
+        lambda s: (
+            (s + 1) / warmup
+            if s < warmup
+            else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
+        ),
     )
-    history: dict[str, list[float]] = {"step": [], "train_loss": [], "eval_step": [], "eval_loss": [],
-                                       "eval_accuracy": [], "epoch": []}
+    history: dict[str, list[float]] = {
+        "step": [],
+        "train_loss": [],
+        "eval_step": [],
+        "eval_loss": [],
+        "eval_accuracy": [],
+        "epoch": [],
+    }
     step, running = 0, []
     model.train()
     for epoch in range(1, epochs + 1):
@@ -217,7 +278,9 @@ def train_classifier(model: TransformerClassifier, train_dataset: Any, eval_data
             history["eval_accuracy"].append(eval_acc)
             history["epoch"].append(epoch)
             if verbose:
-                print(f"epoch {epoch}: step {step}, validation loss {eval_loss:.3f}, accuracy {eval_acc:.3f}")
+                print(
+                    f"epoch {epoch}: step {step}, validation loss {eval_loss:.3f}, accuracy {eval_acc:.3f}"
+                )
         if step >= total:
             break
     if running:
@@ -228,27 +291,46 @@ def train_classifier(model: TransformerClassifier, train_dataset: Any, eval_data
 
 
 @torch.no_grad()
-def predict(model: TransformerClassifier, tokenizer: Any, sentences: list[str] | str,
-            label_names: list[str] | None = None, max_length: int = 64) -> list[tuple[str, float]]:
+def predict(
+    model: TransformerClassifier,
+    tokenizer: Any,
+    sentences: list[str] | str,
+    label_names: list[str] | None = None,
+    max_length: int = 64,
+) -> list[tuple[str, float]]:
     """``(label, probability)`` for each sentence; labels from ``label_names`` (default neg/pos)."""
     if isinstance(sentences, str):
         sentences = [sentences]
     if not sentences or not all(isinstance(s, str) for s in sentences):
         raise ValueError("sentences must be a non-empty list of strings.")
-    names = label_names or (["neg", "pos"] if model.classifier.out_features == 2 else
-                            [str(i) for i in range(model.classifier.out_features)])
+    names = label_names or (
+        ["neg", "pos"]
+        if model.classifier.out_features == 2
+        else [str(i) for i in range(model.classifier.out_features)]
+    )
     was_training = model.training
     model.eval()
-    encoded = tokenizer(list(sentences), truncation=True, max_length=min(max_length, model.max_len),
-                        padding=True, return_tensors="pt")
+    encoded = tokenizer(
+        list(sentences),
+        truncation=True,
+        max_length=min(max_length, model.max_len),
+        padding=True,
+        return_tensors="pt",
+    )
     probs = torch.softmax(model(encoded["input_ids"], encoded["attention_mask"]), dim=-1)
     model.train(was_training)
     best = probs.max(-1)
     return [(names[int(i)], float(p)) for p, i in zip(best.values, best.indices, strict=True)]
 
 
-def train_from_scratch(reviews: Any, tokenizer: Any, fast: bool = False, seed: int = 0,
-                       verbose: bool = True, **overrides: Any) -> dict[str, Any]:
+def train_from_scratch(
+    reviews: Any,
+    tokenizer: Any,
+    fast: bool = False,
+    seed: int = 0,
+    verbose: bool = True,
+    **overrides: Any,
+) -> dict[str, Any]:
     """Lesson 02 in one call: build, train and test the classifier with the default settings.
 
     ``reviews`` is :func:`tutorial_utils.load_reviews`'s DatasetDict (train / validation / test).
@@ -266,14 +348,35 @@ def train_from_scratch(reviews: Any, tokenizer: Any, fast: bool = False, seed: i
         train = train.shuffle(seed=seed).select(range(limit))
     torch.manual_seed(seed)
     model = TransformerClassifier(
-        vocab_size=len(tokenizer), d_model=config["d_model"], num_heads=config["num_heads"],
-        num_layers=config["num_layers"], dim_feedforward=config["dim_feedforward"], num_classes=2,
-        max_len=config["max_length"], dropout=config["dropout"], pad_id=tokenizer.pad_token_id or 0,
+        vocab_size=len(tokenizer),
+        d_model=config["d_model"],
+        num_heads=config["num_heads"],
+        num_layers=config["num_layers"],
+        dim_feedforward=config["dim_feedforward"],
+        num_classes=2,
+        max_len=config["max_length"],
+        dropout=config["dropout"],
+        pad_id=tokenizer.pad_token_id or 0,
     )
     started = time.perf_counter()
-    history = train_classifier(model, train, reviews["validation"], tokenizer, epochs=config["epochs"],
-                               batch_size=config["batch_size"], lr=config["lr"],
-                               max_length=config["max_length"], seed=seed, verbose=verbose)
+    history = train_classifier(
+        model,
+        train,
+        reviews["validation"],
+        tokenizer,
+        epochs=config["epochs"],
+        batch_size=config["batch_size"],
+        lr=config["lr"],
+        max_length=config["max_length"],
+        seed=seed,
+        verbose=verbose,
+    )
     seconds = time.perf_counter() - started
     accuracy = evaluate_accuracy(model, reviews["test"], tokenizer, max_length=config["max_length"])
-    return {"model": model, "history": history, "test_accuracy": accuracy, "seconds": seconds, "config": config}
+    return {
+        "model": model,
+        "history": history,
+        "test_accuracy": accuracy,
+        "seconds": seconds,
+        "config": config,
+    }
