@@ -1,0 +1,126 @@
+"""The offline models built by tutorial_utils.builders meet their bars; damaged entries rebuild.
+
+The quality tests use the real cache entries (built on first use, a few minutes each, then
+reused); the rebuild test uses a private cache and a tiny build function, so it is fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tutorial_utils import builders, cache
+
+POSITIVE_SENTENCE = "I love using transformers, it's so easy and powerful!"
+
+
+@pytest.fixture(scope="module")
+def sentiment_folder():
+    return builders.sentiment_model_dir(progress=False)
+
+
+@pytest.fixture(scope="module")
+def fill_mask_folder():
+    return builders.fill_mask_model_dir(progress=False)
+
+
+def test_sentiment_model_meets_its_bar(sentiment_folder):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from tutorial_utils import load_reviews
+
+    model = AutoModelForSequenceClassification.from_pretrained(sentiment_folder)
+    tokenizer = AutoTokenizer.from_pretrained(sentiment_folder)
+    assert model.config.id2label == {0: "NEGATIVE", 1: "POSITIVE"}
+    test = load_reviews("rotten_tomatoes", verbose=False)["test"]
+    assert len(test) >= 400
+    accuracy = builders.sentiment_accuracy(
+        model, tokenizer, list(test["text"]), list(test["label"])
+    )
+    assert accuracy >= builders.SENTIMENT_BAR, f"test accuracy {accuracy:.3f}"
+
+
+def test_fill_mask_model_meets_its_bar(fill_mask_folder):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer, BertForMaskedLM
+
+    from tutorial_utils import load_reviews
+
+    model = AutoModelForMaskedLM.from_pretrained(fill_mask_folder)
+    tokenizer = AutoTokenizer.from_pretrained(fill_mask_folder)
+    assert isinstance(model, BertForMaskedLM)
+    assert (
+        model.cls.predictions.decoder.weight.data_ptr()
+        == model.bert.embeddings.word_embeddings.weight.data_ptr()
+    ), "output layer not tied"
+    # a fixed held-out sample: the first 60 reviews of the IMDB test split, fixed masks
+    test = load_reviews("imdb", verbose=False)["test"].select(range(60))
+    chunks = builders._chunks(tokenizer, list(test["text"]), 64)[:128]
+    assert len(chunks) >= 100
+    top5 = builders.masked_top_k_accuracy(model, tokenizer, chunks, k=5, seed=123)
+    assert top5 >= builders.FILL_MASK_BAR, f"held-out top-5 accuracy {top5:.3f}"
+
+
+def test_fill_mask_pipeline_predicts_quality_words(fill_mask_folder):
+    from transformers import pipeline
+
+    unmasker = pipeline(
+        "fill-mask", model=str(fill_mask_folder), tokenizer=str(fill_mask_folder), device="cpu"
+    )
+    words = [row["token_str"].strip() for row in unmasker(builders.PROBE_SENTENCE, top_k=5)]
+    assert builders.QUALITY_WORDS & set(words), f"top 5 for the probe: {words}"
+
+
+def test_built_figures_are_recorded(sentiment_folder, fill_mask_folder):
+    sentiment = builders.built_model_figures("sentiment")
+    assert sentiment["accuracy"] >= builders.SENTIMENT_BAR
+    assert sentiment["steps"] > 0 and sentiment["seconds"] > 0
+    fill_mask = builders.built_model_figures("fill-mask")
+    assert fill_mask["top5_accuracy"] >= builders.FILL_MASK_BAR
+    assert len(fill_mask["probe_top5"]) == 5
+    with pytest.raises(ValueError, match="built roles"):
+        builders.built_model_figures("generator")
+
+
+def test_sentiment_pipeline_from_role(sentiment_folder):
+    import tutorial_utils as tu
+
+    classifier = tu.load_pipeline("sentiment")
+    result = classifier(POSITIVE_SENTENCE)[0]
+    assert result["label"] == "POSITIVE" and result["score"] > 0.8, result
+    negative = classifier("A dull, lifeless and badly acted film.")[0]
+    assert negative["label"] == "NEGATIVE", negative
+
+
+def test_corrupted_entry_is_detected_and_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setattr(cache, "_checked", set())
+    calls = []
+
+    def tiny_build(folder, progress=True):
+        calls.append(folder)
+        (folder / "model.safetensors").write_bytes(b"weights" * 100)
+        (folder / "config.json").write_text(json.dumps({"id2label": builders.ID2LABEL}))
+        return {"accuracy": 0.9, "steps": 1, "seconds": 0.1}
+
+    monkeypatch.setattr(builders, "build_sentiment", tiny_build)
+    folder = builders.sentiment_model_dir(progress=False)
+    assert folder.parent == tmp_path and len(calls) == 1
+    assert builders.built_model_figures("sentiment")["accuracy"] == 0.9
+
+    cache._checked.clear()  # a new session checks the entry again
+    assert builders.sentiment_model_dir(progress=False) == folder and len(calls) == 1
+
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"Weights" * 100)  # same size, different content
+    cache._checked.clear()
+    assert cache.entry_problem(folder, builders.SENTIMENT_RECIPE) is not None
+    rebuilt = builders.sentiment_model_dir(progress=False)
+    assert rebuilt == folder and len(calls) == 2
+    assert weights.read_bytes() == b"weights" * 100
+    assert cache.entry_problem(folder, builders.SENTIMENT_RECIPE) is None
+
+    (folder / cache.MANIFEST).unlink()  # a half-written entry has no manifest
+    cache._checked.clear()
+    builders.sentiment_model_dir(progress=False)
+    assert len(calls) == 3
