@@ -55,7 +55,9 @@ def install(force: bool = False) -> None:
         print(f"Creating the virtual environment {VENV}")
         sh(sys.executable, "-m", "venv", VENV)
     if not force and STAMP.exists() and STAMP.read_text().strip() == install_fingerprint():
-        print(f"Environment {VENV} is up to date (delete {STAMP.name} or pass --force to reinstall).")
+        print(
+            f"Environment {VENV} is up to date (delete {STAMP.name} or pass --force to reinstall)."
+        )
         return
     started = time.time()
     pip = [venv_python(), "-m", "pip", "install", "--disable-pip-version-check"]
@@ -85,8 +87,10 @@ def main(argv: list[str]) -> None:
             in_venv("-m", "tutorial_utils", "run", *run_args)
     elif command == "test":
         install()
-        env = {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
-               "HF_DATASETS_OFFLINE": os.environ.get("HF_DATASETS_OFFLINE", "1")}
+        env = {
+            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+            "HF_DATASETS_OFFLINE": os.environ.get("HF_DATASETS_OFFLINE", "1"),
+        }
         in_venv("-m", "pytest", *rest, env=env)
     elif command == "lab":
         install()

@@ -45,13 +45,16 @@ def test_entry_is_built_once_and_records_figures(private_cache):
     assert not list(private_cache.glob(".tmp-*"))
 
 
-@pytest.mark.parametrize("damage, expected", [
-    (lambda e: (e / cache.MANIFEST).unlink(), "incomplete"),
-    (lambda e: (e / "weights.bin").write_bytes(b"\x02" * 1000), "corrupted"),
-    (lambda e: (e / "weights.bin").write_bytes(b"\x01" * 10), "corrupted"),
-    (lambda e: (e / "sub" / "config.json").unlink(), "incomplete"),
-    (lambda e: (e / cache.MANIFEST).write_text("{not json"), "corrupted"),
-])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda e: (e / cache.MANIFEST).unlink(), "incomplete"),
+        (lambda e: (e / "weights.bin").write_bytes(b"\x02" * 1000), "corrupted"),
+        (lambda e: (e / "weights.bin").write_bytes(b"\x01" * 10), "corrupted"),
+        (lambda e: (e / "sub" / "config.json").unlink(), "incomplete"),
+        (lambda e: (e / cache.MANIFEST).write_text("{not json"), "corrupted"),
+    ],
+)
 def test_damaged_entry_is_detected_and_rebuilt(private_cache, damage, expected):
     calls: list = []
     entry = cache.get_or_build("entry", make_builder(calls), "v1")

@@ -29,19 +29,31 @@ print(json.dumps({"reachable": reachable, "reason": reason, "decided": decided,
 
 
 def run_probe(endpoint: str, *args: str) -> dict:
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in {"HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"}}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"}
+    }
     environment["HF_ENDPOINT"] = endpoint
-    result = subprocess.run([sys.executable, "-c", PROBE, *args], env=environment,
-                            capture_output=True, text=True, timeout=300, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("endpoint", [
-    "http://10.255.255.1:81",  # non-routable: packets vanish, a connect would hang
-    "http://127.0.0.1:9",  # refused at once
-    "http://hub-mirror.invalid",  # name that never resolves
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://10.255.255.1:81",  # non-routable: packets vanish, a connect would hang
+        "http://127.0.0.1:9",  # refused at once
+        "http://hub-mirror.invalid",  # name that never resolves
+    ],
+)
 def test_unreachable_endpoint_decides_offline_within_two_seconds(endpoint):
     result = run_probe(endpoint)
     assert result["reachable"] is False
@@ -92,8 +104,17 @@ def test_output_dir_is_under_outputs_and_movable(tmp_path, monkeypatch):
 
 def test_environment_report_has_the_facts_lesson_00_shows():
     report = tu.environment_report()
-    for key in ("python", "torch", "transformers", "datasets", "device", "hub", "hub reason",
-                "HF_ENDPOINT", "tutorial cache (built models)"):
+    for key in (
+        "python",
+        "torch",
+        "transformers",
+        "datasets",
+        "device",
+        "hub",
+        "hub reason",
+        "HF_ENDPOINT",
+        "tutorial cache (built models)",
+    ):
         assert key in report
     assert report["hub"] == "offline"
     assert report["torch"].startswith("2.13.0")
@@ -106,8 +127,12 @@ def test_setup_prints_one_line(capsys):
 
 
 def test_cli_doctor_reports_and_passes():
-    result = subprocess.run([sys.executable, "-m", "tutorial_utils", "doctor"],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial_utils", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SHA-256" in result.stdout and "PROBLEM" not in result.stdout
 

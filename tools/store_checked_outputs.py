@@ -23,8 +23,13 @@ def store(path: Path) -> int:
     os.environ["TUTORIAL_FAST"] = "1"
     with tempfile.TemporaryDirectory() as tmp:
         executed = Path(tmp) / path.name
-        papermill.execute_notebook(str(path), str(executed), kernel_name="python3",
-                                   cwd=str(path.parent), progress_bar=False)
+        papermill.execute_notebook(
+            str(path),
+            str(executed),
+            kernel_name="python3",
+            cwd=str(path.parent),
+            progress_bar=False,
+        )
         ran = {c["id"]: c for c in json.loads(executed.read_text(encoding="utf-8"))["cells"]}
     notebook = json.loads(path.read_text(encoding="utf-8"))
     stored = 0

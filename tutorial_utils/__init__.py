@@ -47,9 +47,20 @@ __all__ = [
 ]
 
 _SUBMODULES = {
-    "attention", "builders", "cache", "classifier", "data", "env", "exercises", "hub_tour",
+    "attention",
+    "builders",
+    "cache",
+    "classifier",
+    "data",
+    "env",
+    "exercises",
+    "hub_tour",
     "integrity",
-    "loading", "metrics", "pairs", "plotting", "runner",
+    "loading",
+    "metrics",
+    "pairs",
+    "plotting",
+    "runner",
 }
 
 

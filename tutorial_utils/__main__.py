@@ -50,7 +50,10 @@ def _prepare(args: argparse.Namespace) -> int:
     steps = [
         ("encoder / embedder: all-MiniLM-L6-v2 (verify package)", loading.minilm_dir),
         ("generator / chat: SmolLM2-135M-Instruct (dequantise GGUF)", loading.smollm2_dir),
-        ("movie reviews (verify package)", lambda: __import__("tutorial_utils.data").data.reviews_csv()),
+        (
+            "movie reviews (verify package)",
+            lambda: __import__("tutorial_utils.data").data.reviews_csv(),
+        ),
     ]
     try:
         from . import builders
@@ -73,9 +76,12 @@ def _prepare(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .runner import lesson_notebooks, run_series
 
-    notebooks = [Path(n).resolve() for n in args.notebooks] or lesson_notebooks(not args.no_solutions)
-    results = run_series(notebooks, Path(args.output) if args.output else None, fast=args.fast,
-                         html=not args.no_html)
+    notebooks = [Path(n).resolve() for n in args.notebooks] or lesson_notebooks(
+        not args.no_solutions
+    )
+    results = run_series(
+        notebooks, Path(args.output) if args.output else None, fast=args.fast, html=not args.no_html
+    )
     return 0 if all(r.status == "ok" for r in results) else 1
 
 
@@ -84,7 +90,9 @@ def _cache(args: argparse.Namespace) -> int:
 
     if args.clear is not None:
         removed = clear_cache(args.clear or None)
-        print(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} from {cache_dir()}")
+        print(
+            f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} from {cache_dir()}"
+        )
         return 0
     print(cache_dir())
     for row in cache_summary():
@@ -105,8 +113,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-html", action="store_true")
     run.add_argument("--output", help="folder for executed copies (default outputs/series)")
     cache = sub.add_parser("cache", help="show the cache folder, or clear it")
-    cache.add_argument("--clear", nargs="?", const="", default=None, metavar="ENTRY",
-                       help="delete one entry, or all entries when no name is given")
+    cache.add_argument(
+        "--clear",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ENTRY",
+        help="delete one entry, or all entries when no name is given",
+    )
     args = parser.parse_args(argv)
     handler = {"doctor": _doctor, "prepare": _prepare, "run": _run, "cache": _cache}[args.command]
     return handler(args)

