@@ -88,3 +88,17 @@ def test_lesson_has_summary_and_checked_exercises(path):
     assert "## Summary" in markdown and "## Exercises" in markdown
     assert "You will learn" in markdown or "you will learn" in markdown
     assert "tu.exercises.check(" in code
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]])
+def test_ruff_is_clean_on_code_and_notebooks(command):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
