@@ -117,3 +117,27 @@ def test_imdb_reviews_are_cleaned_of_html_breaks():
 def test_unknown_review_source_is_a_clear_error():
     with pytest.raises(ValueError, match="rotten_tomatoes"):
         tu.load_reviews("yelp")
+
+
+def test_online_mode_resolves_the_original_model_ids(monkeypatch):
+    monkeypatch.setattr(loading, "hub_status", lambda: (True, "test: pretend online"))
+    expected = {
+        "encoder": "bert-base-uncased",
+        "generator": "gpt2",
+        "sentiment": "distilbert-base-uncased-finetuned-sst-2-english",
+        "fill-mask": "bert-base-uncased",
+        "embedder": "sentence-transformers/all-MiniLM-L6-v2",
+        "chat": "HuggingFaceTB/SmolLM2-135M-Instruct",
+    }
+    for role, model_id in expected.items():
+        source = loading.resolve(role)
+        assert source.online and source.model == model_id
+
+
+def test_failed_online_load_falls_back_to_the_offline_model(monkeypatch, capsys):
+    # "online" by decision, but the download fails (here: offline switches are set)
+    monkeypatch.setattr(loading, "hub_status", lambda: (True, "test: pretend online"))
+    model = tu.load_model("encoder")
+    out = capsys.readouterr().out
+    assert "offline" in out and "bert-base-uncased failed" in out
+    assert model.config.hidden_size == 384
