@@ -307,3 +307,12 @@ def test_encoder_layer_bad_input():
         TransformerEncoderLayer.from_torch(nn.Linear(2, 2))
     with pytest.raises(ValueError, match=r"\(batch, L, d_model\)"):
         TransformerEncoderLayer(8, 2, 16)(torch.randn(4, 8))
+
+
+def test_from_torch_keeps_train_eval_mode():
+    mha = nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
+    assert MultiHeadAttention.from_torch(mha.eval()).training is False
+    assert MultiHeadAttention.from_torch(mha.train()).training is True
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
+    copy = TransformerEncoderLayer.from_torch(layer)
+    assert not any(m.training for m in copy.modules())

@@ -13,9 +13,11 @@ Mask conventions (they differ on purpose, to match the functions they mirror):
   ``key_padding_mask`` and ``attn_mask`` are boolean and **True where attention is blocked**
   (True at padding).
 
-Fully masked rows: when a query may attend to no key at all, PyTorch returns NaN. Here such a
-row gets **all-zero attention weights and an all-zero output** (before the output projection
-in :class:`MultiHeadAttention`), and gradients stay finite.
+Fully masked rows: when a query may attend to no key at all, the softmax has nothing to
+normalise (``nn.MultiheadAttention`` returns NaN there; what ``F.scaled_dot_product_attention``
+returns depends on the PyTorch version and backend). Here such a row gets **all-zero attention
+weights and an all-zero output** (before the output projection in :class:`MultiHeadAttention`),
+and gradients stay finite.
 """
 
 from __future__ import annotations
@@ -55,8 +57,7 @@ def scaled_dot_product_attention(
     ``mask``: optional boolean tensor broadcastable to (..., Lq, Lk), True where a query may
     attend to a key. Output: (..., Lq, dv); weights: (..., Lq, Lk), rows sum to 1.
 
-    A query row whose keys are all masked gets zero weights and a zero output (PyTorch's
-    function returns NaN there).
+    A query row whose keys are all masked gets zero weights and a zero output, never NaN.
     """
     _check_tensor("q", q, 2, "(..., Lq, d)")
     _check_tensor("k", k, 2, "(..., Lk, d)")
@@ -253,7 +254,7 @@ class MultiHeadAttention(nn.Module):
 
     @classmethod
     def from_torch(cls, module: nn.MultiheadAttention) -> MultiHeadAttention:
-        """A copy of a ``torch.nn.MultiheadAttention`` (same weights, same outputs)."""
+        """A copy of a ``torch.nn.MultiheadAttention`` (same weights, same outputs, same train/eval mode)."""
         if not isinstance(module, nn.MultiheadAttention):
             raise ValueError(
                 f"expected a torch.nn.MultiheadAttention, got {type(module).__name__}."
@@ -274,6 +275,7 @@ class MultiHeadAttention(nn.Module):
                 for proj, b in ((mha.q_proj, b_q), (mha.k_proj, b_k), (mha.v_proj, b_v)):
                     proj.bias.copy_(b)
                 mha.out_proj.bias.copy_(module.out_proj.bias)
+        mha.train(module.training)  # same mode (dropout on or off) as the original
         return mha.to(module.in_proj_weight.device, module.in_proj_weight.dtype)
 
 
@@ -346,7 +348,7 @@ class TransformerEncoderLayer(nn.Module):
 
     @classmethod
     def from_torch(cls, layer: nn.TransformerEncoderLayer) -> TransformerEncoderLayer:
-        """A copy of a ``torch.nn.TransformerEncoderLayer`` (same weights, same outputs)."""
+        """A copy of a ``torch.nn.TransformerEncoderLayer`` (same weights, outputs and train/eval mode)."""
         if not isinstance(layer, nn.TransformerEncoderLayer):
             raise ValueError(
                 f"expected a torch.nn.TransformerEncoderLayer, got {type(layer).__name__}."
@@ -378,4 +380,5 @@ class TransformerEncoderLayer(nn.Module):
             (ours.norm2, layer.norm2),
         ):
             target.load_state_dict(source.state_dict())
+        ours.train(layer.training)  # same mode (dropout on or off) as the original
         return ours.to(layer.linear1.weight.device, layer.linear1.weight.dtype)
