@@ -27,6 +27,34 @@ __all__ = [
 CMAP = "viridis"
 
 
+def _png(fig: Figure) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _register_ipython_display() -> None:
+    """Let IPython show the Figures returned here as images, even if pyplot was never used.
+
+    (Matplotlib's inline backend registers this only once pyplot has drawn something.)
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    if Figure not in formatter.type_printers:
+        formatter.for_type(Figure, _png)
+
+
+_register_ipython_display()
+
+
 def _to_numpy(x: Any, name: str) -> np.ndarray:
     if hasattr(x, "detach"):  # torch.Tensor
         x = x.detach().float().cpu().numpy()
