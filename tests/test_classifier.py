@@ -150,3 +150,26 @@ def test_max_steps_stops_early():
         verbose=False,
     )
     assert history["step"] == [1, 2, 3] and history["eval_accuracy"] == []
+
+
+def test_train_from_scratch_one_call():
+    reviews = {
+        "train": _toy_dataset(96, 3),
+        "validation": _toy_dataset(32, 4),
+        "test": _toy_dataset(32, 5),
+    }
+    result = train_from_scratch(
+        reviews,
+        TOKENIZER,
+        fast=False,
+        seed=0,
+        verbose=False,
+        epochs=1,
+        d_model=16,
+        num_layers=1,
+        max_length=16,
+    )
+    assert set(result) == {"model", "history", "test_accuracy", "seconds", "config"}
+    assert isinstance(result["model"], TransformerClassifier)
+    assert 0.0 <= result["test_accuracy"] <= 1.0 and result["seconds"] > 0
+    assert result["config"]["epochs"] == 1 and len(result["history"]["eval_accuracy"]) == 1
