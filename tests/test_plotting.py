@@ -182,3 +182,9 @@ def test_interactive_attention_falls_back_without_ipywidgets(monkeypatch):
     assert isinstance(fig, Figure)
     with pytest.raises(ValueError, match="tokens"):
         plotting.interactive_attention(_weights(2, 3, 4, 4), list("abc"))
+
+
+def test_plot_heads_title():
+    fig = plotting.plot_heads(_weights(2, 5, 5), list("abcde"), title="a sentence")
+    assert fig._suptitle is not None and fig._suptitle.get_text() == "a sentence"
+    assert plotting.plot_heads(_weights(2, 5, 5), list("abcde"))._suptitle is None

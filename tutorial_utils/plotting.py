@@ -206,13 +206,14 @@ def plot_heads(
     heads: Sequence[int] | None = None,
     batch_index: int = 0,
     panel_size: float = 2.4,
+    title: str | None = None,
 ) -> Figure:
     """A grid of attention heatmaps: one row per layer, one column per head, one shared colour bar.
 
     ``weights``: (heads, L, L), (layers, heads, L, L), or a list of per-layer
     (batch, heads, L, L) tensors such as a Hugging Face model's ``outputs.attentions``
     (``batch_index`` picks the sentence). ``layers`` / ``heads`` select a subset. Token labels
-    are drawn on the left column and the bottom row.
+    are drawn on the left column and the bottom row; ``title`` goes above the grid.
     """
     array = _layers_heads(weights, batch_index)
     n_layers, n_heads, lq, lk = array.shape
@@ -246,6 +247,8 @@ def plot_heads(
                 fontsize=9,
             )
     fig.colorbar(image, ax=grid, shrink=0.8, label="attention weight")
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -272,13 +275,13 @@ def plot_positional_encoding(pe: Any, dims: Sequence[int] | None = None) -> Figu
     left.set_xlabel("dimension i")
     left.set_ylabel("position p")
     left.set_title(f"positional encoding ({length} positions x {d_model} dims)")
-    fig.colorbar(image, ax=left, label="value")
+    fig.colorbar(image, ax=left, label="PE value")
     for d in dims:
         right.plot(np.arange(length), array[:, d], label=f"dim {d}")
     right.set_xlabel("position p")
     right.set_ylabel("value")
     right.set_title("a few dimensions: lower dims oscillate faster")
-    right.legend(fontsize=8, loc="lower left")
+    right.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves
     return fig
 
 

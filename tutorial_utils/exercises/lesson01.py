@@ -45,6 +45,11 @@ def check_masked_softmax(masked_softmax: Callable[[torch.Tensor, torch.Tensor], 
             "masked positions (mask False) must get weight exactly 0: fill their scores with -inf before the softmax.",
         )
         require(
+            not torch.allclose(result, torch.softmax(scores, dim=-1) * mask, atol=1e-5),
+            "you zeroed the weights *after* the softmax, so the rows no longer sum to 1: fill the "
+            "masked *scores* with -inf (masked_fill) and then take the softmax.",
+        )
+        require(
             torch.allclose(result.sum(-1), torch.ones(shape[:-1]), atol=1e-5),
             "each row must sum to 1: take the softmax over the last dimension (dim=-1).",
         )

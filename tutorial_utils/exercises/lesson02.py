@@ -110,5 +110,6 @@ def check_causal_self_attention(attend: Callable[[torch.Tensor, MultiHeadAttenti
             )
         require(
             torch.allclose(result, expected, atol=1e-5),
-            "use mha(x, x, x, attn_mask=~causal_mask(L)): query, key and value are all x.",
+            "call mha with x as query, key and value, and an (L, L) attn_mask that is True where "
+            "attention is *blocked* (j > i); lesson 01's causal_mask(L) is True where it is allowed.",
         )
