@@ -179,3 +179,15 @@ def test_only_a_hub_answer_counts_as_online(monkeypatch, answer_as_hub):
         env._decision = None
     assert reachable is answer_as_hub
     assert hub.url in reason
+
+
+def test_cli_prepare_builds_or_verifies_every_offline_asset():
+    result = subprocess.run(
+        [sys.executable, "-m", "tutorial_utils", "prepare", "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for asset in ("encoder", "generator", "movie reviews", "sentiment", "fill-mask"):
+        assert f"done  {asset}" in result.stdout, result.stdout
