@@ -72,13 +72,16 @@ def hub_status(refresh: bool = False) -> tuple[bool, str]:
     """``(reachable, reason)``: whether the Hub or the ``HF_ENDPOINT`` mirror answers, and why.
 
     Decided once per process (``refresh=True`` asks again) and within about two seconds
-    even with no network at all. ``HF_HUB_OFFLINE=1`` means offline without asking.
+    even with no network at all. ``TUTORIAL_OFFLINE=1`` (a classroom's switch: everyone gets the
+    same offline models) or ``HF_HUB_OFFLINE=1`` means offline without asking.
     When the answer is "offline", :func:`set_offline_mode` is applied.
     """
     global _decision
     if _decision is not None and not refresh:
         return _decision
-    if _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE"):
+    if _env_true("TUTORIAL_OFFLINE"):
+        _decision = (False, "TUTORIAL_OFFLINE=1 is set (the same offline models for everyone)")
+    elif _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE"):
         _decision = (False, "HF_HUB_OFFLINE=1 is set")
     else:
         endpoint = hub_endpoint()
