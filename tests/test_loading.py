@@ -141,3 +141,28 @@ def test_failed_online_load_falls_back_to_the_offline_model(monkeypatch, capsys)
     out = capsys.readouterr().out
     assert "offline" in out and "bert-base-uncased failed" in out
     assert model.config.hidden_size == 384
+
+
+def test_checkpoint_offline_is_a_loadable_folder_and_reason_printed_once(capsys, monkeypatch):
+    from pathlib import Path
+
+    from transformers import AutoConfig
+
+    monkeypatch.setattr(loading, "_reason_shown", set())
+    first = tu.checkpoint("encoder")
+    second = tu.checkpoint("embedder")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert "offline" in lines[0] and "because" in lines[0]
+    assert "because" not in lines[1], "the reason is printed once per session"
+    assert Path(first).is_dir() and first == second
+    assert AutoConfig.from_pretrained(first).model_type == "bert"
+
+
+def test_checkpoint_online_is_the_hub_id(capsys, monkeypatch):
+    monkeypatch.setattr(loading, "hub_status", lambda: (True, "test: the Hub answered"))
+    monkeypatch.setattr(loading, "_reason_shown", set())
+    assert tu.checkpoint("sentiment") == "distilbert-base-uncased-finetuned-sst-2-english"
+    assert tu.checkpoint("fill-mask") == "bert-base-uncased"
+    out = capsys.readouterr().out
+    assert out.count("because") == 1 and "online" in out

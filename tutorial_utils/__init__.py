@@ -21,13 +21,14 @@ from .env import (
     setup,
 )
 from .integrity import IntegrityError, MissingPackageError
-from .loading import ROLES, load_model, load_pipeline, load_tokenizer, model_source, roles_table
+from .loading import ROLES, checkpoint, load_model, load_pipeline, load_tokenizer, model_source, roles_table
 
 __all__ = [
     "ROLES",
     "IntegrityError",
     "MissingPackageError",
     "cache_dir",
+    "checkpoint",
     "clear_cache",
     "device",
     "environment_report",

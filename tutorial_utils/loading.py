@@ -244,6 +244,35 @@ def load_pipeline(role: str, task: str | None = None, **kwargs: Any):
     return pipe
 
 
+_reason_shown: set[str] = set()  # reasons already printed in this session
+
+
+def _shown_path(folder: str) -> str:
+    home = str(Path.home())
+    return "~" + folder[len(home) :] if folder.startswith(home) else folder
+
+
+def checkpoint(role: str) -> str:
+    """What to pass to ``from_pretrained`` or ``pipeline(model=...)`` for ``role``.
+
+    Online, the Hub id of the write-up's model (``"distilbert-base-uncased-finetuned-sst-2-english"``);
+    offline, the local folder of the packaged or built model (built on first use). Prints one
+    line saying which; the reason for the mode (``HF_HUB_OFFLINE=1``, Hub unreachable, ...) is
+    printed with the first checkpoint of the session only.
+    """
+    source = resolve(role)
+    line = f"[{role}] " + (
+        f"online: {source.model!r} from the Hub"
+        if source.online
+        else f"offline: {source.label}, folder {_shown_path(source.model)}"
+    )
+    if source.reason not in _reason_shown:
+        _reason_shown.add(source.reason)
+        line += f" ({'online' if source.online else 'offline'} because {source.reason})"
+    print(line)
+    return source.model
+
+
 def model_source(role: str) -> Source:
     """Where ``role`` would load from, without loading it (offline assets are built if needed)."""
     return resolve(role)
