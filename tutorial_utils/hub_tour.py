@@ -120,3 +120,122 @@ def task_families() -> list[dict[str, str]]:
     order = {family: i for i, family in enumerate(FAMILIES)}
     rows.sort(key=lambda r: (order.get(r["family"], len(order)), r["task"]))
     return rows
+
+
+# The task names of the write-up's section 2.2, family by family, with the Hub's task id.
+WRITEUP_TASKS = {
+    "Computer Vision": {
+        "Image Classification": "image-classification",
+        "Image Segmentation": "image-segmentation",
+        "Zero-Shot Image Classification": "zero-shot-image-classification",
+        "Image-to-Image": "image-to-image",
+        "Unconditional Image Generation": "unconditional-image-generation",
+        "Object Detection": "object-detection",
+        "Video Classification": "video-classification",
+        "Depth Estimation": "depth-estimation",
+    },
+    "Natural Language Processing": {
+        "Translation": "translation",
+        "Fill-Mask": "fill-mask",
+        "Token Classification": "token-classification",
+        "Sentence Similarity": "sentence-similarity",
+        "Question Answering": "question-answering",
+        "Summarization": "summarization",
+        "Zero-Shot Classification": "zero-shot-classification",
+        "Text Classification": "text-classification",
+        "Text2Text Generation": "text2text-generation",
+        "Text Generation": "text-generation",
+        "Conversational": "conversational",
+        "Table Question Answering": "table-question-answering",
+    },
+    "Audio": {
+        "Automatic Speech Recognition": "automatic-speech-recognition",
+        "Audio Classification": "audio-classification",
+        "Text-to-Speech": "text-to-speech",
+        "Audio-to-Audio": "audio-to-audio",
+        "Voice Activity Detection": "voice-activity-detection",
+    },
+    "Multimodal": {
+        "Feature Extraction": "feature-extraction",
+        "Text-to-Image": "text-to-image",
+        "Visual Question Answering": "visual-question-answering",
+        "Image-to-Text": "image-to-text",
+        "Document Question Answering": "document-question-answering",
+    },
+    "Tabular": {
+        "Tabular Classification": "tabular-classification",
+        "Tabular Regression": "tabular-regression",
+    },
+    "Reinforcement Learning": {
+        "Reinforcement Learning": "reinforcement-learning",
+        "Robotics": "robotics",
+    },
+}
+
+# Why a task of the write-up has no pipeline in the installed transformers, and what to use.
+NO_PIPELINE_REASON = {
+    "translation": "not a pipeline in transformers 5 (transformers 4 had one): an instruct model with text-generation, or the model class and generate()",
+    "summarization": "not a pipeline in transformers 5 (transformers 4 had one): an instruct model with text-generation, or the model class and generate()",
+    "question-answering": "not a pipeline in transformers 5 (transformers 4 had one): AutoModelForQuestionAnswering by hand, or an instruct model",
+    "text2text-generation": "not a pipeline in transformers 5 (transformers 4 had one): AutoModelForSeq2SeqLM and generate()",
+    "conversational": "not a pipeline since transformers 4.42: text-generation with a list of chat messages (lesson 03)",
+    "visual-question-answering": "not a pipeline in transformers 5 (transformers 4 had one): image-text-to-text",
+    "image-to-text": "not a pipeline in transformers 5 (transformers 4 had one): image-text-to-text",
+    "image-to-image": "not a pipeline in transformers 5 (transformers 4 had one): the model class by hand, or diffusers",
+    "sentence-similarity": "a Hub task served by the sentence-transformers library (feature-extraction + cosine, lesson 03)",
+    "unconditional-image-generation": "a Hub task served by the diffusers library",
+    "text-to-image": "a Hub task served by the diffusers library",
+    "audio-to-audio": "a Hub task served by libraries such as SpeechBrain or Asteroid",
+    "voice-activity-detection": "a Hub task served by libraries such as pyannote.audio",
+    "tabular-classification": "a Hub task served by scikit-learn / skops models, no transformers pipeline",
+    "tabular-regression": "a Hub task served by scikit-learn / skops models, no transformers pipeline",
+    "reinforcement-learning": "a Hub task served by libraries such as Stable-Baselines3",
+    "robotics": "a Hub task served by libraries such as LeRobot",
+}
+
+
+def writeup_tasks() -> list[dict[str, str]]:
+    """Every task the write-up lists, with what the installed transformers offers for it.
+
+    ``pipeline`` is the task name to pass to ``pipeline()`` (aliases resolved) when the
+    installed version registers it, else ``"-"`` and ``status`` says why and what to use.
+    """
+    from transformers.pipelines import SUPPORTED_TASKS, TASK_ALIASES
+
+    rows = []
+    for family, tasks in WRITEUP_TASKS.items():
+        for name, task in tasks.items():
+            registered = TASK_ALIASES.get(task, task)
+            if registered in SUPPORTED_TASKS:
+                impl = SUPPORTED_TASKS[registered].get("impl")
+                impl_name = impl if isinstance(impl, str) else getattr(impl, "__name__", str(impl))
+                status = f"pipeline class {impl_name.rsplit('.', 1)[-1]}"
+                pipeline_task = registered
+            else:
+                status = NO_PIPELINE_REASON.get(task, "no pipeline in this transformers version")
+                pipeline_task = "-"
+            rows.append(
+                {
+                    "family": family,
+                    "write-up task": name,
+                    "Hub task": task,
+                    "pipeline": pipeline_task,
+                    "status": status,
+                }
+            )
+    return rows
+
+
+def default_model(task: str) -> str:
+    """The Hub model ``pipeline(task)`` downloads when no ``model=`` is given."""
+    from transformers.pipelines import SUPPORTED_TASKS, TASK_ALIASES
+
+    spec = SUPPORTED_TASKS.get(TASK_ALIASES.get(task, task))
+    if spec is None:
+        raise ValueError(f"{task!r} is not a pipeline task of this transformers version.")
+    default = spec.get("default", {}).get("model")
+    if isinstance(default, dict):
+        default = next(iter(default.values()), None)
+    if not default:
+        raise ValueError(f"pipeline({task!r}) has no default model: pass model=...")
+    return default[0] if isinstance(default, tuple) else default
