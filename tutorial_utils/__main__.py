@@ -60,7 +60,10 @@ def _prepare(args: argparse.Namespace) -> int:
 
         steps += [
             ("sentiment: MiniLM fine-tuned on Rotten Tomatoes", builders.sentiment_model_dir),
-            ("fill-mask: BERT pretrained with masked-LM on IMDB", builders.fill_mask_model_dir),
+            (
+                "fill-mask: all-MiniLM-L6-v2 + masked-LM head, trained further on IMDB",
+                builders.fill_mask_model_dir,
+            ),
         ]
     except ImportError as error:
         print(f"builders unavailable ({error}); skipping the built models")

@@ -76,7 +76,7 @@ ROLES: dict[str, Role] = {
         Role(
             "fill-mask",
             "bert-base-uncased",
-            "small BERT pretrained with masked-LM on IMDB (built by tutorial_utils)",
+            "all-MiniLM-L6-v2 + masked-LM head, trained further on IMDB reviews (built by tutorial_utils)",
             "fill-mask",
             "AutoModelForMaskedLM",
             "predict a [MASK]ed word",
