@@ -152,7 +152,8 @@ def test_max_steps_stops_early():
     assert history["step"] == [1, 2, 3] and history["eval_accuracy"] == []
 
 
-def test_train_from_scratch_one_call():
+def test_train_from_scratch_one_call(monkeypatch):
+    monkeypatch.setenv("TUTORIAL_DEVICE", "cpu")  # where it trains is reported
     reviews = {
         "train": _toy_dataset(96, 3),
         "validation": _toy_dataset(32, 4),
@@ -169,7 +170,8 @@ def test_train_from_scratch_one_call():
         num_layers=1,
         max_length=16,
     )
-    assert set(result) == {"model", "history", "test_accuracy", "seconds", "config"}
+    assert set(result) == {"model", "history", "test_accuracy", "seconds", "device", "config"}
     assert isinstance(result["model"], TransformerClassifier)
+    assert result["device"] == result["model"].device.type == "cpu"  # TUTORIAL_DEVICE=cpu below
     assert 0.0 <= result["test_accuracy"] <= 1.0 and result["seconds"] > 0
     assert result["config"]["epochs"] == 1 and len(result["history"]["eval_accuracy"]) == 1

@@ -21,7 +21,16 @@ from .env import (
     setup,
 )
 from .integrity import IntegrityError, MissingPackageError
-from .loading import ROLES, checkpoint, load_model, load_pipeline, load_tokenizer, model_source, roles_table
+from .loading import (
+    ROLES,
+    checkpoint,
+    load_model,
+    load_pipeline,
+    load_tokenizer,
+    model_source,
+    roles_table,
+)
+from .precision import mixed_precision_args
 
 __all__ = [
     "ROLES",
@@ -39,6 +48,7 @@ __all__ = [
     "load_pipeline",
     "load_reviews",
     "load_tokenizer",
+    "mixed_precision_args",
     "model_source",
     "output_dir",
     "quiet",
@@ -61,6 +71,7 @@ _SUBMODULES = {
     "metrics",
     "pairs",
     "plotting",
+    "precision",
     "runner",
 }
 

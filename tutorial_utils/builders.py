@@ -12,6 +12,10 @@ Each is built once by :func:`sentiment_model_dir` / :func:`fill_mask_model_dir` 
 about five minutes on a 2-core CPU. The build prints a progress bar and its quality figures,
 which the cache keeps in the entry's ``MANIFEST.json`` (:func:`built_model_figures`).
 Training is plain PyTorch and seeded, so a rebuild on the same machine gives the same model.
+It runs on :func:`tutorial_utils.device` (a CUDA GPU when there is one, under mixed precision
+there, see :mod:`tutorial_utils.precision`); the random masks and batch orders are drawn on
+the CPU either way, and the CPU build computes exactly what it always did. The device used is
+recorded in the figures.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from .cache import get_or_build, read_manifest
+from .env import device as default_device
 from .env import quiet
+from .precision import autocast, grad_scaler
 
 SENTIMENT_ENTRY = "sentiment-minilm-rotten-tomatoes"
 FILL_MASK_ENTRY = "fill-mask-minilm-imdb"
@@ -133,6 +139,19 @@ def _optimizer(
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def _step(loss, model, optimizer, schedule, scaler) -> None:
+    """Backward, clip to norm 1, step (through the scaler: a plain step unless float16 on CUDA)."""
+    import torch
+
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+    schedule.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def _load_average() -> float | None:
     """The 1-minute load average at the end of a build (build times depend on it)."""
     try:
@@ -198,9 +217,12 @@ def sentiment_accuracy(
 
 
 def build_sentiment(
-    folder: Path, recipe: SentimentRecipe = SENTIMENT, progress: bool = True
+    folder: Path, recipe: SentimentRecipe = SENTIMENT, progress: bool = True, device=None
 ) -> dict[str, Any]:
-    """Fine-tune MiniLM on Rotten Tomatoes into ``folder``; return the build figures."""
+    """Fine-tune MiniLM on Rotten Tomatoes into ``folder``; return the build figures.
+
+    Trains on ``device`` (default :func:`tutorial_utils.device`).
+    """
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -217,6 +239,8 @@ def build_sentiment(
         id2label=ID2LABEL,
         label2id={v: k for k, v in ID2LABEL.items()},
     )
+    where = torch.device(device if device is not None else default_device())
+    model.to(where)
     data = load_reviews("rotten_tomatoes", seed=recipe.seed, verbose=progress)
     train, test = data["train"], data["test"]
     encoded = tokenizer(list(train["text"]), truncation=True, max_length=recipe.max_length)
@@ -233,18 +257,16 @@ def build_sentiment(
         recipe.warmup,
         recipe.weight_decay,
     )
+    scaler = grad_scaler(where)
     model.train()
     losses: list[float] = []
     with _bar(recipe.steps, "fine-tuning the sentiment model", progress) as bar:
         for batch in batches:
             features = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
             target = torch.tensor([labels[i] for i in batch])
-            loss = model(**features, labels=target).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
+            with autocast(where):  # mixed precision on CUDA only
+                loss = model(**features.to(where), labels=target.to(where)).loss
+            _step(loss, model, optimizer, schedule, scaler)
             losses.append(loss.item())
             bar.update(1)
             bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
@@ -258,7 +280,7 @@ def build_sentiment(
         recipe.eval_batch_size,
         recipe.max_length,
     )
-    model.save_pretrained(folder)
+    model.cpu().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     figures = {
         "accuracy": round(accuracy, 4),
@@ -272,6 +294,7 @@ def build_sentiment(
         "seconds": round(time.time() - started, 1),
         "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "threads": torch.get_num_threads(),
+        "device": where.type,
         "load_average": _load_average(),
         "recipe": asdict(recipe),
     }
@@ -334,12 +357,13 @@ def masked_top_k_accuracy(
     import torch
 
     model.eval()
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # masks are drawn on the CPU
     hits = total = 0
     with torch.no_grad():
         for start in range(0, len(chunks), batch_size):
             batch = torch.tensor(chunks[start : start + batch_size])
             inputs, positions = _mask(batch, tokenizer, rate, generator)
+            batch, inputs, positions = (t.to(model.device) for t in (batch, inputs, positions))
             top = _masked_logits(model, inputs, positions).topk(k, dim=-1).indices
             hits += (top == batch[positions].unsqueeze(-1)).any(-1).sum().item()
             total += int(positions.sum())
@@ -351,10 +375,10 @@ def fill_mask_probe(model, tokenizer, sentence: str = PROBE_SENTENCE, k: int = 5
     import torch
 
     model.eval()
-    enc = tokenizer(sentence, return_tensors="pt")
+    enc = tokenizer(sentence, return_tensors="pt").to(model.device)
     positions = enc["input_ids"] == tokenizer.mask_token_id
     with torch.no_grad():
-        top = _masked_logits(model, enc["input_ids"], positions)[0].topk(k).indices
+        top = _masked_logits(model, enc["input_ids"], positions)[0].topk(k).indices.cpu()
     return [tokenizer.decode([int(t)]).strip() for t in top]
 
 
@@ -377,9 +401,12 @@ def _new_masked_lm(source: Path, dropout: float = 0.1):
 
 
 def build_fill_mask(
-    folder: Path, recipe: FillMaskRecipe = FILL_MASK, progress: bool = True
+    folder: Path, recipe: FillMaskRecipe = FILL_MASK, progress: bool = True, device=None
 ) -> dict[str, Any]:
-    """Train MiniLM end to end with masked-LM on IMDB reviews into ``folder``; return figures."""
+    """Train MiniLM end to end with masked-LM on IMDB reviews into ``folder``; return figures.
+
+    Trains on ``device`` (default :func:`tutorial_utils.device`).
+    """
     import torch
     from transformers import AutoTokenizer
 
@@ -391,6 +418,8 @@ def build_fill_mask(
     source = _minilm()
     tokenizer = AutoTokenizer.from_pretrained(str(source))
     model = _new_masked_lm(source, recipe.dropout)
+    where = torch.device(device if device is not None else default_device())
+    model.to(where)  # keeps the output layer tied to the word embeddings
     data = load_reviews("imdb", seed=recipe.seed, verbose=progress)
     train = data["train"].shuffle(seed=recipe.seed).select(range(recipe.train_reviews))
     chunks = _chunks(tokenizer, train["text"], recipe.chunk)
@@ -417,7 +446,8 @@ def build_fill_mask(
         recipe.weight_decay,
         recipe.final_lr,
     )
-    generator = torch.Generator().manual_seed(recipe.seed)
+    scaler = grad_scaler(where)
+    generator = torch.Generator().manual_seed(recipe.seed)  # batches and masks: on the CPU
     order = torch.randperm(len(chunks), generator=generator)[:needed].tolist()
     model.train()
     losses: list[float] = []
@@ -426,13 +456,11 @@ def build_fill_mask(
             idx = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
             batch = torch.tensor([chunks[i] for i in idx])
             inputs, positions = _mask(batch, tokenizer, recipe.mask_rate, generator)
-            logits = _masked_logits(model, inputs, positions)
-            loss = torch.nn.functional.cross_entropy(logits, batch[positions])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
+            batch, inputs, positions = (t.to(where) for t in (batch, inputs, positions))
+            with autocast(where):  # mixed precision on CUDA only
+                logits = _masked_logits(model, inputs, positions)
+            loss = torch.nn.functional.cross_entropy(logits.float(), batch[positions])
+            _step(loss, model, optimizer, schedule, scaler)
             losses.append(loss.item())
             bar.update(1)
             bar.set_postfix(loss=f"{sum(losses[-10:]) / len(losses[-10:]):.3f}")
@@ -445,7 +473,7 @@ def build_fill_mask(
         model, tokenizer, eval_chunks, 1, EVAL_MASK_RATE, batch_size=recipe.eval_batch_size
     )
     probe = fill_mask_probe(model, tokenizer)
-    model.save_pretrained(folder)
+    model.cpu().save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     figures = {
         "top5_accuracy": round(top5, 4),
@@ -460,6 +488,7 @@ def build_fill_mask(
         "seconds": round(time.time() - started, 1),
         "cpu_seconds": round(time.process_time() - cpu_started, 1),
         "threads": torch.get_num_threads(),
+        "device": where.type,
         "load_average": _load_average(),
         "recipe": asdict(recipe),
     }

@@ -14,7 +14,13 @@ Stable API (lesson 06 depends on it):
 * ``evaluate_accuracy(model, dataset, tokenizer, ...)`` -> float.
 * ``predict(model, tokenizer, sentences)`` -> list of ``(label, probability)``.
 * ``train_from_scratch(reviews, tokenizer, fast=False, seed=0)`` -> dict with ``model``,
-  ``history``, ``test_accuracy``, ``seconds`` (and ``config``): lesson 02's defaults in one call.
+  ``history``, ``test_accuracy``, ``seconds``, ``device`` (and ``config``): lesson 02's
+  defaults in one call.
+
+Device: training runs on :func:`tutorial_utils.device` (a CUDA GPU when there is one, or
+``TUTORIAL_DEVICE``) and moves the model there, as ``Trainer`` does; ``model.device`` tells
+where it is, and evaluation and prediction run wherever the model is. On CUDA the forward pass
+runs under mixed precision (:mod:`tutorial_utils.precision`); on the CPU nothing changes.
 
 Datasets are anything indexable with ``dataset["text"]`` (list of str) and ``dataset["label"]``
 (list of int), such as a split of :func:`tutorial_utils.load_reviews`.
@@ -32,6 +38,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .attention import TransformerEncoderLayer
+from .env import device as default_device
+from .precision import autocast, grad_scaler
 
 __all__ = [
     "DEFAULTS",
@@ -65,7 +73,8 @@ class TransformerClassifier(nn.Module):
     ``forward(input_ids, attention_mask=None)``: ``input_ids`` (batch, L) with L <= ``max_len``;
     ``attention_mask`` 1 at tokens, 0 at padding (default: ``input_ids != pad_id``). Returns
     logits (batch, num_classes). ``model.layers[i].last_attention`` holds the attention
-    weights (batch, heads, L, L) of the last call.
+    weights (batch, heads, L, L) of the last call. ``model.device`` is where the weights are
+    (as on a Hugging Face model): move inputs there with ``.to(model.device)``.
     """
 
     def __init__(
@@ -112,6 +121,11 @@ class TransformerClassifier(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(d_model, num_classes)
 
+    @property
+    def device(self) -> torch.device:
+        """The device of the model's weights (inputs must be moved there)."""
+        return self.embedding.weight.device
+
     def forward(self, input_ids: Tensor, attention_mask: Tensor | None = None) -> Tensor:
         if input_ids.dim() != 2:
             raise ValueError(f"input_ids must have shape (batch, L), got {tuple(input_ids.shape)}.")
@@ -142,6 +156,13 @@ def _encode(tokenizer: Any, texts: list[str], max_length: int) -> tuple[Tensor, 
     return encoded["input_ids"], encoded["attention_mask"]
 
 
+def _device_of(model: nn.Module) -> torch.device:
+    found = getattr(model, "device", None)
+    if isinstance(found, torch.device):
+        return found
+    return next(model.parameters()).device
+
+
 def _columns(dataset: Any, name: str) -> tuple[list[str], list[int]]:
     try:
         texts, labels = list(dataset["text"]), [int(y) for y in dataset["label"]]
@@ -161,7 +182,7 @@ def _batches(
 ):
     order = order if order is not None else list(range(len(ids)))
     for start in range(0, len(order), batch_size):
-        index = torch.tensor(order[start : start + batch_size])
+        index = torch.tensor(order[start : start + batch_size], device=ids.device)
         batch_mask = mask[index]
         length = max(int(batch_mask.sum(1).max()), 1)  # trim the padding no row needs
         yield ids[index, :length], batch_mask[:, :length], labels[index]
@@ -173,9 +194,12 @@ def _evaluate(
 ) -> tuple[float, float]:
     was_training = model.training
     model.eval()
+    where = _device_of(model)
+    ids, mask, labels = ids.to(where), mask.to(where), labels.to(where)
     total_loss, correct = 0.0, 0
     for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels, batch_size):
-        logits = model(batch_ids, batch_mask)
+        with autocast(where):
+            logits = model(batch_ids, batch_mask).float()
         total_loss += F.cross_entropy(logits, batch_labels, reduction="sum").item()
         correct += int((logits.argmax(-1) == batch_labels).sum())
     model.train(was_training)
@@ -189,7 +213,7 @@ def evaluate_accuracy(
     max_length: int = 64,
     batch_size: int = 128,
 ) -> float:
-    """Accuracy of ``model`` on ``dataset`` (columns text / label), in eval mode."""
+    """Accuracy of ``model`` on ``dataset`` (columns text / label), in eval mode, on its device."""
     texts, labels = _columns(dataset, "dataset")
     ids, mask = _encode(tokenizer, texts, min(max_length, model.max_len))
     return _evaluate(model, ids, mask, torch.tensor(labels), batch_size)[1]
@@ -209,16 +233,21 @@ def train_classifier(
     max_steps: int | None = None,
     weight_decay: float = 0.01,
     verbose: bool = True,
+    device: str | torch.device | None = None,
 ) -> dict[str, list[float]]:
     """Train with AdamW (linear warm-up then cosine decay) and return the history.
 
     History (a dict of lists): ``step`` and ``train_loss`` (mean loss over the last
     ``log_every`` steps), and, after every epoch, ``eval_step``, ``eval_loss``,
     ``eval_accuracy`` on ``eval_dataset`` and ``epoch``. ``max_steps`` stops early (tests).
-    Deterministic for a given ``seed`` (shuffling and dropout).
+    Deterministic for a given ``seed`` (shuffling and dropout) on a given device.
+
+    The model is moved to ``device`` (default :func:`tutorial_utils.device`: the GPU when
+    there is one) and stays there; on CUDA the forward pass runs under mixed precision.
     """
     if epochs < 1 or batch_size < 1 or lr <= 0 or log_every < 1:
         raise ValueError("epochs, batch_size and log_every must be >= 1 and lr > 0.")
+    where = torch.device(device if device is not None else default_device())
     texts, labels = _columns(train_dataset, "train_dataset")
     ids, mask = _encode(tokenizer, texts, min(max_length, model.max_len))
     labels_t = torch.tensor(labels)
@@ -226,6 +255,8 @@ def train_classifier(
         eval_texts, eval_labels = _columns(eval_dataset, "eval_dataset")
         eval_ids, eval_mask = _encode(tokenizer, eval_texts, min(max_length, model.max_len))
         eval_labels_t = torch.tensor(eval_labels)
+    model.to(where)
+    ids, mask, labels_t = ids.to(where), mask.to(where), labels_t.to(where)
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -235,6 +266,7 @@ def train_classifier(
     )
     warmup = max(1, total // 10)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scaler = grad_scaler(where)  # enabled for float16 on CUDA only
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda s: (
@@ -257,11 +289,15 @@ def train_classifier(
         order = list(range(len(labels)))
         rng.shuffle(order)
         for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels_t, batch_size, order):
-            loss = F.cross_entropy(model(batch_ids, batch_mask), batch_labels)
+            with autocast(where):  # mixed precision on CUDA; nothing on the CPU
+                logits = model(batch_ids, batch_mask)
+            loss = F.cross_entropy(logits.float(), batch_labels)
             optimizer.zero_grad()
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             step += 1
             running.append(loss.item())
@@ -298,7 +334,10 @@ def predict(
     label_names: list[str] | None = None,
     max_length: int = 64,
 ) -> list[tuple[str, float]]:
-    """``(label, probability)`` for each sentence; labels from ``label_names`` (default neg/pos)."""
+    """``(label, probability)`` for each sentence; labels from ``label_names`` (default neg/pos).
+
+    Runs on the model's device; the probabilities come back to the CPU as Python floats.
+    """
     if isinstance(sentences, str):
         sentences = [sentences]
     if not sentences or not all(isinstance(s, str) for s in sentences):
@@ -317,7 +356,9 @@ def predict(
         padding=True,
         return_tensors="pt",
     )
-    probs = torch.softmax(model(encoded["input_ids"], encoded["attention_mask"]), dim=-1)
+    where = _device_of(model)  # the tokenizer's tensors are on the CPU, the model may be on a GPU
+    logits = model(encoded["input_ids"].to(where), encoded["attention_mask"].to(where))
+    probs = torch.softmax(logits.float(), dim=-1).cpu()
     model.train(was_training)
     best = probs.max(-1)
     return [(names[int(i)], float(p)) for p, i in zip(best.values, best.indices, strict=True)]
@@ -329,14 +370,17 @@ def train_from_scratch(
     fast: bool = False,
     seed: int = 0,
     verbose: bool = True,
+    device: str | torch.device | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Lesson 02 in one call: build, train and test the classifier with the default settings.
 
     ``reviews`` is :func:`tutorial_utils.load_reviews`'s DatasetDict (train / validation / test).
     ``fast=True`` uses :data:`FAST` (fewer epochs, one layer, a subset of the training split);
-    ``overrides`` replace single settings. Returns ``model``, ``history``, ``test_accuracy``
-    (on the test split), ``seconds`` (training wall time) and ``config`` (the settings used).
+    ``overrides`` replace single settings. Trains on ``device`` (default
+    :func:`tutorial_utils.device`). Returns ``model``, ``history``, ``test_accuracy`` (on the
+    test split), ``seconds`` (training wall time), ``device`` (where it trained, e.g. "cuda")
+    and ``config`` (the settings used).
     """
     config = {**(FAST if fast else DEFAULTS), **overrides}
     unknown = set(config) - set(FAST)
@@ -370,7 +414,10 @@ def train_from_scratch(
         max_length=config["max_length"],
         seed=seed,
         verbose=verbose,
+        device=device,
     )
+    if model.device.type == "cuda":
+        torch.cuda.synchronize()  # the clock stops when the GPU has finished
     seconds = time.perf_counter() - started
     accuracy = evaluate_accuracy(model, reviews["test"], tokenizer, max_length=config["max_length"])
     return {
@@ -378,5 +425,6 @@ def train_from_scratch(
         "history": history,
         "test_accuracy": accuracy,
         "seconds": seconds,
+        "device": str(model.device.type),
         "config": config,
     }

@@ -116,14 +116,46 @@ def hub_is_reachable() -> bool:
     return hub_status()[0]
 
 
+DEVICES = ("cpu", "cuda", "mps")
+
+
 def device() -> str:
-    """The torch device to use: "cuda" or "mps" when present, else "cpu"."""
+    """The torch device to use: "cuda" or "mps" when present, else "cpu".
+
+    ``TUTORIAL_DEVICE`` (``cpu``, ``cuda`` or ``mps``) overrides the choice, for example
+    ``TUTORIAL_DEVICE=cpu`` for identical CPU runs on every machine of a class. A value that
+    is not one of these, or a device this torch cannot use, is a ``ValueError`` that says so.
+    """
     import torch
 
+    mps = getattr(torch.backends, "mps", None)
+    mps_available = mps is not None and mps.is_available()
+    wanted = os.environ.get("TUTORIAL_DEVICE", "").strip().lower()
+    if wanted:
+        if wanted not in DEVICES:
+            raise ValueError(
+                f"TUTORIAL_DEVICE={os.environ['TUTORIAL_DEVICE']!r} is not a device the course "
+                f"knows: use one of {', '.join(DEVICES)}, or unset it to pick the best one present."
+            )
+        if wanted == "cuda" and not torch.cuda.is_available():
+            build = (
+                "this torch is a CPU-only build"
+                if torch.version.cuda is None
+                else f"torch (CUDA {torch.version.cuda}) sees no CUDA GPU"
+            )
+            raise ValueError(
+                f"TUTORIAL_DEVICE=cuda, but {build}. Unset TUTORIAL_DEVICE (or set it to cpu), "
+                "or install a CUDA build of torch (README: 'On a GPU machine')."
+            )
+        if wanted == "mps" and not mps_available:
+            raise ValueError(
+                "TUTORIAL_DEVICE=mps, but the Apple MPS backend is not available here. "
+                "Unset TUTORIAL_DEVICE or set it to cpu."
+            )
+        return wanted
     if torch.cuda.is_available():
         return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
+    if mps_available:
         return "mps"
     return "cpu"
 
