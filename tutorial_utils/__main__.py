@@ -89,8 +89,28 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from .cache import cache_dir, cache_summary, clear_cache
+    from .cache import CacheArchiveError, cache_dir, cache_summary, clear_cache
 
+    try:
+        if args.export:
+            from .cache import export_cache
+
+            entries = [e for e in (args.entries or "").split(",") if e]
+            names = export_cache(Path(args.export), entries or None)
+            size = Path(args.export).stat().st_size / 2**20
+            print(
+                f"wrote {len(names)} entries ({size:.0f} MB) to {args.export}: {', '.join(names)}"
+            )
+            return 0
+        if args.import_:
+            from .cache import import_cache
+
+            names = import_cache(Path(args.import_))
+            print(f"imported {len(names)} verified entries into {cache_dir()}: {', '.join(names)}")
+            return 0
+    except CacheArchiveError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     if args.clear is not None:
         removed = clear_cache(args.clear or None)
         print(
@@ -123,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         metavar="ENTRY",
         help="delete one entry, or all entries when no name is given",
+    )
+    cache.add_argument("--export", metavar="FILE", help="write complete entries into a tar file")
+    cache.add_argument("--entries", metavar="A,B", help="with --export: only these entries")
+    cache.add_argument(
+        "--import", dest="import_", metavar="FILE", help="unpack a tar file, verify, install it"
     )
     args = parser.parse_args(argv)
     handler = {"doctor": _doctor, "prepare": _prepare, "run": _run, "cache": _cache}[args.command]

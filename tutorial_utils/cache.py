@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import tarfile
 import time
 import uuid
 from collections.abc import Callable
@@ -60,8 +61,11 @@ def write_manifest(folder: Path, version: str, info: dict | None = None) -> dict
     return manifest
 
 
-def entry_problem(folder: Path, version: str, deep: bool = True) -> str | None:
-    """Why a cache entry cannot be used, or ``None`` when it is complete and intact."""
+def entry_problem(folder: Path, version: str | None, deep: bool = True) -> str | None:
+    """Why a cache entry cannot be used, or ``None`` when it is complete and intact.
+
+    ``version=None`` checks the files against the manifest whatever recipe built them.
+    """
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         return "incomplete (no MANIFEST.json: the build was interrupted)"
@@ -70,7 +74,7 @@ def entry_problem(folder: Path, version: str, deep: bool = True) -> str | None:
         files = manifest["files"]
     except (ValueError, KeyError, TypeError):
         return "corrupted (MANIFEST.json is unreadable)"
-    if manifest.get("version") != version:
+    if version is not None and manifest.get("version") != version:
         return f"out of date (built by recipe {manifest.get('version')!r}, current is {version!r})"
     for rel, meta in files.items():
         path = folder / rel
@@ -161,3 +165,111 @@ def cache_summary() -> list[dict]:
         state = "complete" if (folder / MANIFEST).is_file() else "incomplete"
         rows.append({"entry": folder.name, "size_mb": round(size / 2**20, 1), "state": state})
     return rows
+
+
+# --- moving the cache between machines (the classroom pack) -----------------------------------
+
+
+class CacheArchiveError(RuntimeError):
+    """A cache archive is damaged, or holds an entry that is incomplete or corrupted."""
+
+
+def complete_entries() -> list[str]:
+    """Names of the cache entries that have a manifest (built to the end)."""
+    return [
+        p.name for p in sorted(cache_dir().iterdir()) if p.is_dir() and (p / MANIFEST).is_file()
+    ]
+
+
+def export_cache(
+    archive: Path, entries: list[str] | None = None, log: Callable[[str], None] = print
+) -> list[str]:
+    """Write cache entries (default: every complete one) into one uncompressed tar file.
+
+    Each entry is verified against its ``MANIFEST.json`` first (every SHA-256): a damaged
+    entry is an error, never packed. Models barely compress, so the tar is not compressed.
+    """
+    root = cache_dir()
+    names = list(entries) if entries else complete_entries()
+    for name in names:
+        problem = entry_problem(root / name, None) if (root / name).is_dir() else "missing"
+        if problem:
+            raise CacheArchiveError(
+                f"Cache entry {name!r} in {root} is {problem}: run "
+                f"`python -m tutorial_utils prepare` (or clear it: "
+                f"`python -m tutorial_utils cache --clear {name}`) before packing."
+            )
+    archive = Path(archive)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    partial = archive.with_name(archive.name + ".partial")
+    with tarfile.open(partial, "w") as tar:
+        for name in names:
+            log(f"  packing cache entry {name}")
+            tar.add(root / name, arcname=name)
+    os.replace(partial, archive)
+    return names
+
+
+def _safe_members(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
+    members = tar.getmembers()
+    for member in members:
+        parts = Path(member.name).parts
+        if (
+            not (member.isfile() or member.isdir())
+            or member.name.startswith(("/", "\\"))
+            or ".." in parts
+            or (parts and ":" in parts[0])
+        ):
+            raise CacheArchiveError(f"{archive} holds an unexpected member {member.name!r}.")
+    return members
+
+
+def import_cache(archive: Path, log: Callable[[str], None] = print) -> list[str]:
+    """Unpack a cache archive made by :func:`export_cache` and verify it before using it.
+
+    Every entry is checked against its ``MANIFEST.json`` (sizes and SHA-256) in a staging
+    folder; only when all are intact are they moved into the cache, replacing entries of the
+    same name. An entry already present with the same manifest is kept as it is.
+    """
+    archive = Path(archive)
+    if not archive.is_file():
+        raise CacheArchiveError(f"No cache archive at {archive}.")
+    root = cache_dir()
+    staging = root / f".tmp-import-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        try:
+            with tarfile.open(archive, "r") as tar:
+                members = _safe_members(tar, archive)
+                if hasattr(tarfile, "data_filter"):
+                    tar.extractall(staging, members=members, filter="data")
+                else:  # Python < 3.10.12: the members were checked above
+                    tar.extractall(staging, members=members)
+        except (tarfile.TarError, EOFError, OSError) as error:
+            raise CacheArchiveError(
+                f"{archive} is damaged ({error}): copy it again or make the pack again."
+            ) from error
+        names = sorted(p.name for p in staging.iterdir() if p.is_dir())
+        if not names:
+            raise CacheArchiveError(f"{archive} holds no cache entry.")
+        for name in names:
+            problem = entry_problem(staging / name, None)
+            if problem:
+                raise CacheArchiveError(
+                    f"Cache entry {name!r} in {archive} is {problem}: copy the pack again."
+                )
+            log(f"  verified {name} against its {MANIFEST}")
+        for name in names:
+            final = root / name
+            if final.exists():
+                same = (final / MANIFEST).is_file() and (final / MANIFEST).read_bytes() == (
+                    staging / name / MANIFEST
+                ).read_bytes()
+                if same and entry_problem(final, None, deep=False) is None:
+                    continue
+                shutil.rmtree(final)
+            os.replace(staging / name, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _checked.clear()
+    return names

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import re
 import sys
 import threading
 import time
@@ -27,6 +28,31 @@ def hub_endpoint() -> str:
 
 def _env_true(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+CLASS_SETTING_FILE = "classroom.toml"  # in the project folder; `offline = true` turns it on
+_CLASS_ON = re.compile(r"^\s*offline\s*=\s*true\s*(#.*)?$", re.MULTILINE)
+
+
+def class_setting() -> str | None:
+    """Where the class setting comes from when it is on (``None`` when off).
+
+    The class setting gives everyone in a room the same offline models, whatever the network:
+    ``TUTORIAL_OFFLINE=1``, or a file ``classroom.toml`` in the project folder with the line
+    ``offline = true`` (``python dev.py setup --from PACK`` copies the pack's one there).
+    ``TUTORIAL_OFFLINE=0`` turns it off for one session even where the file says true.
+    """
+    value = os.environ.get("TUTORIAL_OFFLINE", "").strip().lower()
+    if value in _TRUE:
+        return "TUTORIAL_OFFLINE=1"
+    if value in {"0", "false", "no", "off"}:
+        return None
+    path = project_root() / CLASS_SETTING_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return f"{CLASS_SETTING_FILE} says offline = true" if _CLASS_ON.search(text) else None
 
 
 def _probe(url: str, result: dict) -> None:
@@ -72,15 +98,20 @@ def hub_status(refresh: bool = False) -> tuple[bool, str]:
     """``(reachable, reason)``: whether the Hub or the ``HF_ENDPOINT`` mirror answers, and why.
 
     Decided once per process (``refresh=True`` asks again) and within about two seconds
-    even with no network at all. ``TUTORIAL_OFFLINE=1`` (a classroom's switch: everyone gets the
-    same offline models) or ``HF_HUB_OFFLINE=1`` means offline without asking.
+    even with no network at all. The class setting (``TUTORIAL_OFFLINE=1`` or a
+    ``classroom.toml``, see :func:`class_setting`: everyone gets the same offline models) or
+    ``HF_HUB_OFFLINE=1`` means offline without asking.
     When the answer is "offline", :func:`set_offline_mode` is applied.
     """
     global _decision
     if _decision is not None and not refresh:
         return _decision
-    if _env_true("TUTORIAL_OFFLINE"):
-        _decision = (False, "TUTORIAL_OFFLINE=1 is set (the same offline models for everyone)")
+    class_source = class_setting()
+    if class_source:
+        _decision = (
+            False,
+            f"class setting on ({class_source}): the same offline models for everyone",
+        )
     elif _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE"):
         _decision = (False, "HF_HUB_OFFLINE=1 is set")
     else:
@@ -276,6 +307,7 @@ def environment_report() -> dict[str, str]:
             "device": device(),
             "hub": "online" if reachable else "offline",
             "hub reason": reason,
+            "class setting": f"on ({class_setting()})" if class_setting() else "off",
             "HF_ENDPOINT": hub_endpoint(),
             "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "(unset)"),
             "hub cache (downloads)": os.environ.get("HF_HUB_CACHE") or str(Path(hf_home) / "hub"),

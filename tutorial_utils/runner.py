@@ -107,11 +107,9 @@ def run_notebook(
     seconds = time.perf_counter() - started
     html_path = None
     if html and executed.exists():
-        from nbconvert import HTMLExporter
+        from .html_export import export_html  # works offline: local MathJax, static widgets
 
-        body, _ = HTMLExporter().from_filename(str(executed))
-        html_path = executed.with_suffix(".html")
-        html_path.write_text(body, encoding="utf-8")
+        html_path = export_html(executed)
     return RunResult(path.name, status, seconds, memory.peak / 2**20, executed, html_path, error)
 
 
@@ -158,5 +156,9 @@ def run_series(
         log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
         results.append(result)
     log(format_table(results))
+    if html and any(r.html for r in results):
+        from .html_export import write_index
+
+        log(f"HTML copies (they work offline): {write_index(output_dir)}")
     log(f"Executed notebooks and HTML copies: {output_dir}")
     return results
