@@ -316,7 +316,8 @@ Made {info["made"]} with `python dev.py pack` for **Python {info["python"]} on {
 ## Set up a laptop
 
 1. Copy this whole folder onto the laptop (a USB stick or a shared folder), for example to
-   `C:\\course-pack` or `~/course-pack`. Python {info["python"]} must be installed.
+   `C:\\course-pack` or `~/course-pack`. Python {info["python"]} must be installed, and about
+   3 GB must stay free for the installed packages and models.
 2. Open a terminal in the folder `course` inside it and run
 
        python dev.py setup --from ..        (Windows: py dev.py setup --from ..)

@@ -81,7 +81,16 @@ def classroom(tmp_path_factory):
         laptop,
         cwd=course,
     )
-    print(f"pack: {made.seconds:.0f} s; set-up from the pack + lesson 00: {setup.seconds:.0f} s")
+    installed = sum(
+        f.stat().st_size
+        for folder in (laptop["COURSE_VENV"], laptop["TUTORIAL_CACHE"])
+        for f in Path(folder).rglob("*")
+        if f.is_file()
+    )
+    print(
+        f"pack: {made.seconds:.0f} s; set-up from the pack + lesson 00: {setup.seconds:.0f} s; "
+        f"on the laptop: {installed / 2**20:.0f} MB (venv and models)"
+    )
     yield SimpleNamespace(
         tmp=tmp,
         pack=pack_dir,
