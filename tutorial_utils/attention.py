@@ -126,10 +126,13 @@ def causal_mask(length: int, device: torch.device | str | None = None) -> Tensor
     return torch.ones(length, length, dtype=torch.bool, device=device).tril()
 
 
-def sinusoidal_positional_encoding(length: int, d_model: int) -> Tensor:
+def sinusoidal_positional_encoding(
+    length: int, d_model: int, device: torch.device | str | None = None
+) -> Tensor:
     r"""The (length, d_model) sinusoidal table of *Attention Is All You Need*.
 
     :math:`PE_{p,2i} = \sin(p / 10000^{2i/d})`, :math:`PE_{p,2i+1} = \cos(p / 10000^{2i/d})`.
+    ``device``: where to put the table (default the CPU; pass ``x.device`` to add it to ``x``).
     """
     for name, value in (("length", length), ("d_model", d_model)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -141,7 +144,7 @@ def sinusoidal_positional_encoding(length: int, d_model: int) -> Tensor:
     pe = torch.zeros(length, d_model)
     pe[:, 0::2] = torch.sin(angles)
     pe[:, 1::2] = torch.cos(angles[:, : d_model // 2])
-    return pe
+    return pe if device is None else pe.to(device)
 
 
 class MultiHeadAttention(nn.Module):

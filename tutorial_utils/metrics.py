@@ -14,15 +14,24 @@ from typing import Any
 import numpy as np
 
 
+def _host(values: Any) -> Any:
+    """A torch tensor (on any device, in any precision) as a NumPy array; anything else as it is."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu()
+        if values.is_floating_point() and values.element_size() < 4:  # bfloat16 / float16
+            values = values.float()
+        return values.numpy()
+    return values
+
+
 def to_labels(values: Any) -> np.ndarray:
     """Class ids as a 1-D integer array: labels stay as they are, logits give their argmax.
 
-    Accepts lists, numpy arrays and torch tensors; a 2-D input (``(n, num_classes)``
-    scores or logits) is reduced with ``argmax`` over the last axis.
+    Accepts lists, numpy arrays and torch tensors (on any device: they come back with
+    ``.cpu()``); a 2-D input (``(n, num_classes)`` scores or logits) is reduced with
+    ``argmax`` over the last axis.
     """
-    if hasattr(values, "detach"):  # a torch tensor
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values)
+    array = np.asarray(_host(values))
     if array.ndim == 2:
         array = array.argmax(axis=-1)
     if array.ndim != 1:
@@ -72,6 +81,7 @@ def compute_metrics(eval_pred: Any) -> dict[str, float]:
         logits, labels = eval_pred
     if isinstance(logits, tuple):  # models that also return hidden states: logits come first
         logits = logits[0]
+    logits, labels = _host(logits), _host(labels)
     num_labels = np.asarray(logits).shape[-1] if np.asarray(logits).ndim == 2 else None
     return {
         "accuracy": accuracy(logits, labels),
@@ -117,7 +127,7 @@ def plot_confusion_matrix(
     """
     import matplotlib.pyplot as plt
 
-    matrix = np.asarray(cm)
+    matrix = np.asarray(_host(cm))
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"a confusion matrix must be square (k, k), got shape {matrix.shape}")
     if matrix.shape[0] == 0:
