@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
@@ -65,6 +67,9 @@ def test_mixed_precision_on_cuda_follows_the_card(monkeypatch, bf16_native, expe
     assert tu.mixed_precision_args(torch.device("cuda", 0)) == expected
     dtype = torch.bfloat16 if bf16_native else torch.float16
     assert precision.mixed_precision_dtype("cuda:0") == dtype
+    # switched off (train_classifier(..., mixed_precision=False)): float32 on the GPU too
+    assert isinstance(precision.autocast("cuda", enabled=False), contextlib.nullcontext)
+    assert not precision.grad_scaler("cuda", enabled=False).is_enabled()
     from transformers import TrainingArguments
 
     assert set(expected) <= {f.name for f in TrainingArguments.__dataclass_fields__.values()}

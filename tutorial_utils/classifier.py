@@ -190,7 +190,12 @@ def _batches(
 
 @torch.no_grad()
 def _evaluate(
-    model: TransformerClassifier, ids: Tensor, mask: Tensor, labels: Tensor, batch_size: int
+    model: TransformerClassifier,
+    ids: Tensor,
+    mask: Tensor,
+    labels: Tensor,
+    batch_size: int,
+    mixed_precision: bool = True,
 ) -> tuple[float, float]:
     was_training = model.training
     model.eval()
@@ -198,7 +203,7 @@ def _evaluate(
     ids, mask, labels = ids.to(where), mask.to(where), labels.to(where)
     total_loss, correct = 0.0, 0
     for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels, batch_size):
-        with autocast(where):
+        with autocast(where, mixed_precision):
             logits = model(batch_ids, batch_mask).float()
         total_loss += F.cross_entropy(logits, batch_labels, reduction="sum").item()
         correct += int((logits.argmax(-1) == batch_labels).sum())
@@ -234,6 +239,7 @@ def train_classifier(
     weight_decay: float = 0.01,
     verbose: bool = True,
     device: str | torch.device | None = None,
+    mixed_precision: bool = True,
 ) -> dict[str, list[float]]:
     """Train with AdamW (linear warm-up then cosine decay) and return the history.
 
@@ -243,7 +249,8 @@ def train_classifier(
     Deterministic for a given ``seed`` (shuffling and dropout) on a given device.
 
     The model is moved to ``device`` (default :func:`tutorial_utils.device`: the GPU when
-    there is one) and stays there; on CUDA the forward pass runs under mixed precision.
+    there is one) and stays there; on CUDA the forward pass runs under mixed precision unless
+    ``mixed_precision=False`` (float32 everywhere, as on the CPU, where it never applies).
     """
     if epochs < 1 or batch_size < 1 or lr <= 0 or log_every < 1:
         raise ValueError("epochs, batch_size and log_every must be >= 1 and lr > 0.")
@@ -266,7 +273,7 @@ def train_classifier(
     )
     warmup = max(1, total // 10)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    scaler = grad_scaler(where)  # enabled for float16 on CUDA only
+    scaler = grad_scaler(where, mixed_precision)  # enabled for float16 on CUDA only
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda s: (
@@ -289,7 +296,7 @@ def train_classifier(
         order = list(range(len(labels)))
         rng.shuffle(order)
         for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels_t, batch_size, order):
-            with autocast(where):  # mixed precision on CUDA; nothing on the CPU
+            with autocast(where, mixed_precision):  # mixed precision on CUDA; nothing on the CPU
                 logits = model(batch_ids, batch_mask)
             loss = F.cross_entropy(logits.float(), batch_labels)
             optimizer.zero_grad()
@@ -308,7 +315,9 @@ def train_classifier(
             if step >= total:
                 break
         if eval_dataset is not None:
-            eval_loss, eval_acc = _evaluate(model, eval_ids, eval_mask, eval_labels_t, 128)
+            eval_loss, eval_acc = _evaluate(
+                model, eval_ids, eval_mask, eval_labels_t, 128, mixed_precision
+            )
             history["eval_step"].append(step)
             history["eval_loss"].append(eval_loss)
             history["eval_accuracy"].append(eval_acc)
@@ -371,6 +380,7 @@ def train_from_scratch(
     seed: int = 0,
     verbose: bool = True,
     device: str | torch.device | None = None,
+    mixed_precision: bool = True,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Lesson 02 in one call: build, train and test the classifier with the default settings.
@@ -378,7 +388,7 @@ def train_from_scratch(
     ``reviews`` is :func:`tutorial_utils.load_reviews`'s DatasetDict (train / validation / test).
     ``fast=True`` uses :data:`FAST` (fewer epochs, one layer, a subset of the training split);
     ``overrides`` replace single settings. Trains on ``device`` (default
-    :func:`tutorial_utils.device`). Returns ``model``, ``history``, ``test_accuracy`` (on the
+    :func:`tutorial_utils.device`), under mixed precision on CUDA unless ``mixed_precision=False``. Returns ``model``, ``history``, ``test_accuracy`` (on the
     test split), ``seconds`` (training wall time), ``device`` (where it trained, e.g. "cuda")
     and ``config`` (the settings used).
     """
@@ -415,6 +425,7 @@ def train_from_scratch(
         seed=seed,
         verbose=verbose,
         device=device,
+        mixed_precision=mixed_precision,
     )
     if model.device.type == "cuda":
         torch.cuda.synchronize()  # the clock stops when the GPU has finished

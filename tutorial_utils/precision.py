@@ -61,9 +61,10 @@ def mixed_precision_args(device: Any = None) -> dict[str, bool]:
     return {"bf16": True} if dtype == torch.bfloat16 else {"fp16": True}
 
 
-def autocast(device: Any = None):
-    """``torch.autocast`` to the mixed-precision dtype on CUDA; a do-nothing context elsewhere."""
-    dtype = mixed_precision_dtype(device)
+def autocast(device: Any = None, enabled: bool = True):
+    """``torch.autocast`` to the mixed-precision dtype on CUDA; a do-nothing context elsewhere
+    (and with ``enabled=False``)."""
+    dtype = mixed_precision_dtype(device) if enabled else None
     if dtype is None:
         return contextlib.nullcontext()
     import torch
@@ -71,7 +72,7 @@ def autocast(device: Any = None):
     return torch.autocast(device_type="cuda", dtype=dtype)
 
 
-def grad_scaler(device: Any = None):
+def grad_scaler(device: Any = None, enabled: bool = True):
     """A ``torch.amp.GradScaler``, enabled only for float16 on CUDA (bfloat16 needs none).
 
     Disabled, its ``scale(loss)`` returns the loss, ``unscale_`` does nothing and
@@ -79,5 +80,5 @@ def grad_scaler(device: Any = None):
     """
     import torch
 
-    enabled = mixed_precision_dtype(device) == torch.float16
+    enabled = enabled and mixed_precision_dtype(device) == torch.float16
     return torch.amp.GradScaler("cuda" if enabled else "cpu", enabled=enabled)
