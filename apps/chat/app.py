@@ -102,6 +102,11 @@ def text_of(content) -> str:
     return "" if content is None else str(content)
 
 
+def bad_input(message: str) -> gr.Error:
+    """An error the page shows as a message (and the server does not log as a traceback)."""
+    return gr.Error(message, title="Bad input", print_exception=False)
+
+
 def check_settings(temperature, max_new_tokens) -> tuple[float, int]:
     """Validated settings, or a ``gr.Error`` saying what is wrong and what is allowed."""
     low_t, high_t = TEMPERATURE_RANGE
@@ -109,19 +114,19 @@ def check_settings(temperature, max_new_tokens) -> tuple[float, int]:
     try:
         temperature = float(temperature)
     except (TypeError, ValueError):
-        raise gr.Error(
+        raise bad_input(
             f"Temperature must be a number from {low_t} to {high_t}, not {temperature!r}."
         ) from None
     if not low_t <= temperature <= high_t:
-        raise gr.Error(
+        raise bad_input(
             f"Temperature must be from {low_t} to {high_t} (0 = always the most likely word); got {temperature}."
         )
     try:
         tokens = int(max_new_tokens)
     except (TypeError, ValueError):
-        raise gr.Error(f"Max new tokens must be a whole number, not {max_new_tokens!r}.") from None
+        raise bad_input(f"Max new tokens must be a whole number, not {max_new_tokens!r}.") from None
     if tokens != max_new_tokens or not low_n <= tokens <= high_n:
-        raise gr.Error(
+        raise bad_input(
             f"Max new tokens must be a whole number from {low_n} to {high_n}; got {max_new_tokens}."
         )
     return temperature, tokens
@@ -204,7 +209,7 @@ class ChatApp:
             overhead = self._encode(system + [{"role": "user", "content": ""}]).shape[1]
             budget = self.max_input_tokens - overhead
             if budget < 1:
-                raise gr.Error(
+                raise bad_input(
                     "The system prompt alone fills the model's input: shorten SYSTEM_PROMPT."
                 )
             while True:  # decoding and encoding again can change the count by a token or two
@@ -278,7 +283,7 @@ class ChatApp:
     def classify(self, text: str) -> dict[str, float]:
         """Probability of every label for ``text``."""
         if not text or not text.strip():
-            raise gr.Error("The review is empty: type a sentence to classify.")
+            raise bad_input("The review is empty: type a sentence to classify.")
         scores = self.classifier(text, top_k=None, truncation=True)
         return {row["label"]: float(row["score"]) for row in scores}
 
