@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -98,6 +99,64 @@ def test_fully_masked_row_gives_zeros_not_nan():
     torch.testing.assert_close(out[1:], ref, atol=ATOL, rtol=0)
 
 
+def _additive(allowed: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """A float mask: -inf where ``allowed`` is False, a random finite shift elsewhere."""
+    shift = torch.randn(allowed.shape, generator=generator)
+    return shift.masked_fill(~allowed, float("-inf"))
+
+
+@PROPERTY
+@given(
+    batch=batch_dims,
+    lq=lengths,
+    lk=lengths,
+    d=dims,
+    seed=st.integers(0, 2**16),
+    broadcast=st.booleans(),
+)
+def test_sdpa_with_float_mask_matches_pytorch(batch, lq, lk, d, seed, broadcast):
+    g = torch.Generator().manual_seed(seed)
+    q, k, v = (torch.randn(*batch, n, d, generator=g) for n in (lq, lk, lk))
+    allowed = _random_allowed(g, (lq, lk) if broadcast else (*batch, lq, lk))
+    mask = _additive(allowed, g)
+    out, weights = scaled_dot_product_attention(q, k, v, mask)
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    torch.testing.assert_close(out, expected, atol=ATOL, rtol=0)
+    assert torch.all(weights.masked_select(~allowed.expand_as(weights)) == 0)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:-1]), atol=ATOL, rtol=0)
+
+
+def test_sdpa_float_causal_mask_equals_boolean_one():
+    g = torch.Generator().manual_seed(4)
+    q = k = v = torch.randn(2, 3, 6, 4, generator=g)
+    float_causal = nn.Transformer.generate_square_subsequent_mask(6)  # 0 / -inf
+    assert float_causal.is_floating_point() and torch.isneginf(float_causal).any()
+    out_float, weights_float = scaled_dot_product_attention(q, k, v, float_causal)
+    out_bool, weights_bool = scaled_dot_product_attention(q, k, v, causal_mask(6))
+    torch.testing.assert_close(out_float, out_bool, atol=ATOL, rtol=0)
+    torch.testing.assert_close(weights_float, weights_bool, atol=ATOL, rtol=0)
+    expected = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    torch.testing.assert_close(out_float, expected, atol=ATOL, rtol=0)
+    torch.testing.assert_close(
+        out_float,
+        F.scaled_dot_product_attention(q, k, v, attn_mask=float_causal),
+        atol=ATOL,
+        rtol=0,
+    )
+
+
+def test_fully_masked_float_row_gives_zeros_not_nan():
+    g = torch.Generator().manual_seed(5)
+    q = torch.randn(1, 3, 4, generator=g, requires_grad=True)
+    k, v = torch.randn(1, 3, 4, generator=g), torch.randn(1, 3, 2, generator=g)
+    mask = torch.zeros(1, 3, 3)
+    mask[0, 1] = float("-inf")  # query 1 may attend to nothing
+    out, weights = scaled_dot_product_attention(q, k, v, mask)
+    assert torch.all(out[0, 1] == 0) and torch.all(weights[0, 1] == 0)
+    out.sum().backward()
+    assert torch.isfinite(q.grad).all()
+
+
 def test_padding_and_causal_masks():
     am = torch.tensor([[1, 1, 0], [1, 0, 0]])
     assert padding_mask(am).shape == (2, 1, 1, 3)
@@ -122,7 +181,13 @@ def test_padding_and_causal_masks():
             None,
             "do not broadcast",
         ),
-        (torch.zeros(3, 4), torch.zeros(5, 4), torch.zeros(5, 2), torch.ones(3, 5), "boolean"),
+        (
+            torch.zeros(3, 4),
+            torch.zeros(5, 4),
+            torch.zeros(5, 2),
+            torch.ones(3, 5, dtype=torch.long),
+            "boolean .* or floating point",
+        ),
         (
             torch.zeros(3, 4),
             torch.zeros(5, 4),
@@ -214,6 +279,74 @@ def test_mha_from_torch_matches(
     torch.testing.assert_close(weights.mean(1), expected_weights, atol=ATOL, rtol=0)
 
 
+@PROPERTY
+@given(
+    batch=st.integers(1, 3),
+    lq=lengths,
+    lk=lengths,
+    heads=st.integers(1, 4),
+    head_dim=st.integers(1, 5),
+    padding_kind=st.sampled_from(["none", "bool", "float"]),
+    attn_kind=st.sampled_from(["none", "bool-2d", "float-2d", "float-3d"]),
+    seed=st.integers(0, 2**16),
+)
+def test_mha_float_masks_match_torch(batch, lq, lk, heads, head_dim, padding_kind, attn_kind, seed):
+    torch.manual_seed(seed)
+    d_model = heads * head_dim
+    reference = nn.MultiheadAttention(d_model, heads, batch_first=True).eval()
+    ours = MultiHeadAttention.from_torch(reference).eval()
+    g = torch.Generator().manual_seed(seed)
+    query = torch.randn(batch, lq, d_model, generator=g)
+    key = torch.randn(batch, lk, d_model, generator=g)
+    value = torch.randn(batch, lk, d_model, generator=g)
+    kpm = None
+    if padding_kind != "none":
+        kpm = torch.rand(batch, lk, generator=g) > 0.6
+        kpm[:, 0] = False  # keep a key for every query
+        if padding_kind == "float":
+            kpm = torch.zeros(batch, lk).masked_fill(kpm, float("-inf"))
+    am = None
+    if attn_kind != "none":
+        shape = (lq, lk) if attn_kind.endswith("2d") else (batch * heads, lq, lk)
+        blocked = torch.rand(shape, generator=g) > 0.6
+        blocked[..., 0] = False
+        am = blocked if attn_kind.startswith("bool") else _additive(~blocked, g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch warns when the two masks' types differ
+        expected, expected_weights = reference(
+            query, key, value, key_padding_mask=kpm, attn_mask=am
+        )
+    out, weights = ours(query, key, value, key_padding_mask=kpm, attn_mask=am)
+    torch.testing.assert_close(out, expected, atol=ATOL, rtol=0)
+    torch.testing.assert_close(weights.mean(1), expected_weights, atol=ATOL, rtol=0)
+
+
+def test_mha_and_layer_take_generate_square_subsequent_mask():
+    torch.manual_seed(6)
+    length = 7
+    float_causal = nn.Transformer.generate_square_subsequent_mask(length)
+    reference = nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    ours = MultiHeadAttention.from_torch(reference).eval()
+    x = torch.randn(3, length, 8)
+    out, weights = ours(x, x, x, attn_mask=float_causal)
+    torch.testing.assert_close(
+        out, reference(x, x, x, attn_mask=float_causal)[0], atol=ATOL, rtol=0
+    )
+    torch.testing.assert_close(
+        out, ours(x, x, x, attn_mask=~causal_mask(length))[0], atol=ATOL, rtol=0
+    )
+    assert torch.all(weights.triu(1) == 0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True).eval()
+    our_layer = TransformerEncoderLayer.from_torch(layer).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            our_layer(x, attn_mask=float_causal),
+            layer(x, src_mask=float_causal, is_causal=True),
+            atol=ATOL,
+            rtol=0,
+        )
+
+
 def test_mha_self_attention_gradients_match():
     torch.manual_seed(0)
     reference = nn.MultiheadAttention(12, 3, batch_first=True)
@@ -245,8 +378,10 @@ def test_mha_bad_input():
         mha(x, x, x, key_padding_mask=torch.zeros(2, 5, dtype=torch.bool))
     with pytest.raises(ValueError, match="attn_mask must have shape"):
         mha(x, x, x, attn_mask=torch.zeros(3, 4, dtype=torch.bool))
-    with pytest.raises(ValueError, match="boolean"):
-        mha(x, x, x, attn_mask=torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="boolean .* or floating point"):
+        mha(x, x, x, attn_mask=torch.zeros(4, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"~attention_mask\.bool\(\)"):
+        mha(x, x, x, key_padding_mask=torch.ones(2, 4, dtype=torch.long))
     with pytest.raises(ValueError, match="MultiheadAttention"):
         MultiHeadAttention.from_torch(nn.Linear(2, 2))
 

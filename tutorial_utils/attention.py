@@ -4,14 +4,21 @@ Everything here is plain PyTorch written for reading, and tested against PyTorch
 implementations (``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
 ``nn.TransformerEncoderLayer``) to 1e-5 in float32.
 
-Mask conventions (they differ on purpose, to match the functions they mirror):
+Mask conventions (they differ on purpose, to match the functions they mirror). Every mask
+here is either boolean or floating point, as in PyTorch:
 
-* :func:`scaled_dot_product_attention` takes a boolean ``mask`` that is **True where attention
-  is allowed** (as ``F.scaled_dot_product_attention``). :func:`padding_mask` and
-  :func:`causal_mask` build such masks.
+* :func:`scaled_dot_product_attention` mirrors ``F.scaled_dot_product_attention``: a boolean
+  ``mask`` is **True where attention is allowed**; a float ``mask`` is **added** to the scores
+  (0 = allowed, ``-inf`` = blocked, any other value shifts the score). :func:`padding_mask` and
+  :func:`causal_mask` build boolean masks.
 * :class:`MultiHeadAttention` and :class:`TransformerEncoderLayer` mirror ``nn.MultiheadAttention``:
-  ``key_padding_mask`` and ``attn_mask`` are boolean and **True where attention is blocked**
-  (True at padding).
+  a boolean ``key_padding_mask`` / ``attn_mask`` is **True where attention is blocked** (True at
+  padding); a float one is **added** to the scores, so
+  ``nn.Transformer.generate_square_subsequent_mask(n)`` (0 on and below the diagonal, ``-inf``
+  above) works as a causal ``attn_mask``.
+
+An integer mask (a tokenizer's ``attention_mask`` of 1/0) is refused with a message that says
+how to convert it: its meaning (keep or block?) differs between these conventions.
 
 Fully masked rows: when a query may attend to no key at all, the softmax has nothing to
 normalise (``nn.MultiheadAttention`` returns NaN there; what ``F.scaled_dot_product_attention``
@@ -54,8 +61,10 @@ def scaled_dot_product_attention(
     r"""Attention :math:`\mathrm{softmax}(QK^\top/\sqrt{d})\,V`; returns ``(output, weights)``.
 
     ``q``: (..., Lq, d); ``k``: (..., Lk, d); ``v``: (..., Lk, dv); leading dims broadcast.
-    ``mask``: optional boolean tensor broadcastable to (..., Lq, Lk), True where a query may
-    attend to a key. Output: (..., Lq, dv); weights: (..., Lq, Lk), rows sum to 1.
+    ``mask``: optional, broadcastable to (..., Lq, Lk); boolean, True where a query may attend
+    to a key, or floating point, added to the scores (0 = allowed, ``-inf`` = blocked), as in
+    ``F.scaled_dot_product_attention``. Output: (..., Lq, dv); weights: (..., Lq, Lk), rows sum
+    to 1.
 
     A query row whose keys are all masked gets zero weights and a zero output, never NaN.
     """
@@ -84,8 +93,12 @@ def scaled_dot_product_attention(
         return weights @ v, weights
 
     _check_tensor("mask", mask, 1, "broadcastable to (..., Lq, Lk)")
-    if mask.dtype != torch.bool:
-        raise ValueError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}.")
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise ValueError(
+            f"mask must be boolean (True = may attend) or floating point (added to the scores: "
+            f"0 = allowed, -inf = blocked), got dtype {mask.dtype}. A tokenizer's attention_mask "
+            "(1 = token, 0 = padding) becomes a boolean mask with padding_mask(attention_mask)."
+        )
     try:
         full = torch.broadcast_shapes(mask.shape, scores_shape)
     except RuntimeError as error:
@@ -97,10 +110,15 @@ def scaled_dot_product_attention(
             f"mask of shape {tuple(mask.shape)} would enlarge the scores' shape {scores_shape} to {tuple(full)}; "
             "give it the scores' batch dims (see padding_mask(..., heads=...))."
         )
-    # A large finite negative number instead of -inf: a fully masked row stays finite.
-    scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
-    weights = torch.softmax(scores, dim=-1)
-    weights = weights.masked_fill(~mask, 0.0)  # fully masked rows become all zeros
+    if mask.dtype == torch.bool:  # True = may attend: 0 there, -inf elsewhere
+        additive = torch.zeros(mask.shape, dtype=scores.dtype, device=scores.device)
+        additive = additive.masked_fill(~mask.to(scores.device), float("-inf"))
+    else:  # a float mask is added as it is, as in PyTorch
+        additive = mask.to(device=scores.device, dtype=scores.dtype)
+    scores = scores + additive
+    # A row whose every key is blocked (all -inf) would give 0/0 = NaN: give it zero weights.
+    empty = torch.isneginf(scores).all(dim=-1, keepdim=True)
+    weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=-1).masked_fill(empty, 0.0)
     return weights @ v, weights
 
 
@@ -152,9 +170,11 @@ class MultiHeadAttention(nn.Module):
 
     Called as ``mha(query, key, value, key_padding_mask=None, attn_mask=None)`` with
     batch-first inputs (batch, L, d_model); returns ``(output, weights)`` with weights of shape
-    (batch, heads, Lq, Lk). Masks follow ``nn.MultiheadAttention``: boolean, True = blocked.
-    ``key_padding_mask``: (batch, Lk), True at padding. ``attn_mask``: (Lq, Lk) or
-    (batch * heads, Lq, Lk).
+    (batch, heads, Lq, Lk). Masks follow ``nn.MultiheadAttention``: boolean with True = blocked,
+    or floating point, added to the scores (0 = allowed, ``-inf`` = blocked; for example
+    ``nn.Transformer.generate_square_subsequent_mask(L)`` as a causal ``attn_mask``).
+    ``key_padding_mask``: (batch, Lk), True (or ``-inf``) at padding. ``attn_mask``: (Lq, Lk)
+    or (batch * heads, Lq, Lk).
     """
 
     def __init__(
@@ -193,7 +213,21 @@ class MultiHeadAttention(nn.Module):
         batch, _, length, _ = x.shape
         return x.transpose(1, 2).reshape(batch, length, self.d_model)
 
-    def _allowed(
+    @staticmethod
+    def _additive(mask: Tensor, name: str, blocked_means: str) -> Tensor:
+        """A boolean mask (True = blocked) or a float mask (added) as a float mask to add."""
+        if mask.dtype == torch.bool:
+            return torch.zeros(mask.shape, device=mask.device).masked_fill(mask, float("-inf"))
+        if mask.is_floating_point():
+            return mask.float()
+        raise ValueError(
+            f"{name} must be boolean (True = {blocked_means}) or floating point (added to the "
+            f"scores: 0 = allowed, -inf = blocked), got dtype {mask.dtype}. A tokenizer's "
+            "attention_mask (1 = token, 0 = padding) becomes a key_padding_mask with "
+            "~attention_mask.bool()."
+        )
+
+    def _mask(
         self,
         batch: int,
         lq: int,
@@ -201,30 +235,29 @@ class MultiHeadAttention(nn.Module):
         key_padding_mask: Tensor | None,
         attn_mask: Tensor | None,
     ) -> Tensor | None:
-        allowed = None
+        """Both masks as one float mask of shape (batch, heads or 1, Lq or 1, Lk), to be added."""
+        total = None
         if key_padding_mask is not None:
-            if key_padding_mask.dtype != torch.bool or tuple(key_padding_mask.shape) != (batch, lk):
+            if tuple(key_padding_mask.shape) != (batch, lk):
                 raise ValueError(
-                    f"key_padding_mask must be a boolean tensor of shape (batch, Lk) = {(batch, lk)}, True at padding; "
-                    f"got {key_padding_mask.dtype} {tuple(key_padding_mask.shape)}."
+                    f"key_padding_mask must have shape (batch, Lk) = {(batch, lk)} (True or -inf at "
+                    f"padding), got {key_padding_mask.dtype} {tuple(key_padding_mask.shape)}."
                 )
-            allowed = ~key_padding_mask[:, None, None, :]
+            padding = self._additive(key_padding_mask, "key_padding_mask", "padding, ignored")
+            total = padding[:, None, None, :]
         if attn_mask is not None:
-            if attn_mask.dtype != torch.bool:
-                raise ValueError(
-                    f"attn_mask must be boolean (True = blocked), got dtype {attn_mask.dtype}."
-                )
             if tuple(attn_mask.shape) == (lq, lk):
-                blocked = attn_mask
+                shaped = attn_mask
             elif tuple(attn_mask.shape) == (batch * self.num_heads, lq, lk):
-                blocked = attn_mask.view(batch, self.num_heads, lq, lk)
+                shaped = attn_mask.view(batch, self.num_heads, lq, lk)
             else:
                 raise ValueError(
                     f"attn_mask must have shape (Lq, Lk) = {(lq, lk)} or (batch * heads, Lq, Lk) = "
                     f"{(batch * self.num_heads, lq, lk)}, got {tuple(attn_mask.shape)}."
                 )
-            allowed = ~blocked if allowed is None else allowed & ~blocked
-        return allowed
+            extra = self._additive(shaped, "attn_mask", "blocked")
+            total = extra if total is None else total + extra
+        return total
 
     def forward(
         self,
@@ -246,11 +279,11 @@ class MultiHeadAttention(nn.Module):
                 f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}."
             )
         batch, lq, lk = query.shape[0], query.shape[1], key.shape[1]
-        allowed = self._allowed(batch, lq, lk, key_padding_mask, attn_mask)
+        mask = self._mask(batch, lq, lk, key_padding_mask, attn_mask)
         q = self.split_heads(self.q_proj(query))
         k = self.split_heads(self.k_proj(key))
         v = self.split_heads(self.v_proj(value))
-        heads, weights = scaled_dot_product_attention(q, k, v, allowed)
+        heads, weights = scaled_dot_product_attention(q, k, v, mask)
         if self.dropout.p > 0 and self.training:
             heads = self.dropout(weights) @ v
         return self.out_proj(self.merge_heads(heads)), weights
