@@ -1,0 +1,60 @@
+"""LoRA from scratch (lesson 09): a low-rank update beside a frozen ``nn.Linear``.
+
+``LoRALinear(base, r, alpha)`` computes ``base(x) + (alpha / r) * x A^T B^T`` with ``A`` of
+shape (r, in_features) and ``B`` of shape (out_features, r); only ``A`` and ``B`` train. It is
+the same computation as ``peft``'s LoRA layer (``tests/test_lora.py`` checks them equal given
+the same ``A`` and ``B``), written out so that nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class LoRALinear(nn.Module):
+    """A frozen ``nn.Linear`` plus a trainable low-rank update ``(alpha / r) * B @ A``."""
+
+    def __init__(self, base: nn.Linear, r: int = 8, alpha: float = 16.0) -> None:
+        super().__init__()
+        if not isinstance(base, nn.Linear):
+            raise TypeError(f"LoRALinear wraps an nn.Linear, not {type(base).__name__}")
+        if r < 1:
+            raise ValueError(f"the rank r must be a positive integer, not {r}")
+        self.base = base
+        for parameter in self.base.parameters():
+            parameter.requires_grad_(False)  # the pretrained weight stays as it is
+        self.r, self.alpha, self.scaling = r, alpha, alpha / r
+        # A starts random, B at zero: at the start the update B @ A is zero and the layer
+        # computes exactly what the pretrained layer computed (peft initialises the same way).
+        self.A = nn.Parameter(torch.empty(r, base.in_features))
+        self.B = nn.Parameter(torch.zeros(base.out_features, r))
+        nn.init.kaiming_uniform_(self.A, a=math.sqrt(5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + self.scaling * (x @ self.A.T @ self.B.T)
+
+    def delta_weight(self) -> torch.Tensor:
+        """The update to the weight matrix, ``(alpha / r) * B @ A``, shaped like ``base.weight``."""
+        return self.scaling * self.B @ self.A
+
+    def merged(self) -> nn.Linear:
+        """A plain ``nn.Linear`` with the update added to its weight: same outputs, no extra cost."""
+        layer = nn.Linear(
+            self.base.in_features, self.base.out_features, bias=self.base.bias is not None
+        )
+        layer = layer.to(self.base.weight.device, self.base.weight.dtype)
+        with torch.no_grad():
+            layer.weight.copy_(self.base.weight + self.delta_weight())
+            if self.base.bias is not None:
+                layer.bias.copy_(self.base.bias)
+        return layer
+
+
+def count_parameters(model: nn.Module) -> tuple[int, int]:
+    """(trainable, total) parameter counts of ``model``."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    return trainable, total
