@@ -1,53 +1,102 @@
-"""Checks for lesson 03 (pipelines)."""
+"""Checks for lesson 03 (pipelines): new tokens, the generation prompt, padded mean pooling."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import exercise, require
 
-TABLE_TEXTS = [
-    "I love using transformers, it's so easy and powerful!",
-    "The plot is thin and the jokes fall flat.",
-    "A warm, funny and beautifully acted film.",
+NEW_TOKEN_CASES = [
+    ("Once upon a time", {"max_new_tokens": 4}),
+    ("Once upon a time", {"max_length": 9}),
+    ("The film", {"max_new_tokens": 3}),
+]
+CUSTOM_TEMPLATE = (
+    "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}[assistant]{% endif %}"
+)
+CHATS = [
+    [{"role": "user", "content": "Hello!"}],
+    [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "What could I try when I cannot sleep?"},
+        {"role": "assistant", "content": "A regular bedtime."},
+        {"role": "user", "content": "Anything else?"},
+    ],
 ]
 
 
-@exercise("03.scores_table")
-def check_scores_table(scores_table: Callable, classifier: Callable) -> None:
-    """``scores_table(classifier, texts)`` -> DataFrame: text, one column per label, label."""
-    import pandas as pd
+@exercise("03.new_tokens")
+def check_new_tokens(count_new_tokens: Callable, generator: Callable) -> None:
+    """``count_new_tokens(generator, prompt, **settings)`` -> tokens generated after the prompt."""
+    require(callable(count_new_tokens), "pass the function itself (no parentheses).")
+    for prompt, settings in NEW_TOKEN_CASES:
+        ids = generator(prompt, do_sample=False, return_tensors=True, **settings)[0][
+            "generated_token_ids"
+        ]
+        prompt_length = len(generator.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        expected = len(ids) - prompt_length
+        answer = count_new_tokens(generator, prompt, **settings)
+        require(
+            isinstance(answer, int | np.integer),
+            f"return one whole number (the count of new tokens), not {type(answer).__name__}",
+        )
+        answer = int(answer)
+        shown = ", ".join(f"{k}={v}" for k, v in settings.items())
+        require(
+            answer != len(ids),
+            f"for {prompt!r} with {shown} you returned {answer}, the length of the whole sequence: "
+            "the token ids include the prompt, subtract its length",
+        )
+        require(
+            answer == expected,
+            f"for {prompt!r} with {shown} the pipeline generated {expected} new tokens, you "
+            f"counted {answer}. Pass **settings on to the pipeline together with "
+            "do_sample=False and return_tensors=True, then count "
+            "len(out[0]['generated_token_ids']) minus the prompt's tokens",
+        )
 
-    answer = scores_table(classifier, TABLE_TEXTS)
-    require(
-        isinstance(answer, pd.DataFrame), f"return a pandas DataFrame, not {type(answer).__name__}"
-    )
-    require(
-        len(answer) == len(TABLE_TEXTS),
-        f"one row per text: expected {len(TABLE_TEXTS)} rows, got {len(answer)}",
-    )
-    expected = classifier(TABLE_TEXTS, top_k=None)
-    labels = sorted({row["label"] for row in expected[0]})
-    missing = [c for c in ["text", *labels, "label"] if c not in answer.columns]
-    require(
-        not missing,
-        f"missing column(s) {missing}; ask the pipeline for every label with top_k=None",
-    )
-    require(
-        list(answer["text"]) == TABLE_TEXTS, "the 'text' column should hold the texts, in order"
-    )
-    for i, scores in enumerate(expected):
-        for row in scores:
-            require(
-                abs(float(answer[row["label"]].iloc[i]) - row["score"]) < 1e-4,
-                f"row {i}, column {row['label']!r}: expected the pipeline's score {row['score']:.4f}",
+
+@exercise("03.generation_prompt")
+def check_generation_prompt(generation_prompt: Callable, tokenizer: Any) -> None:
+    """``generation_prompt(tokenizer, messages)`` -> text that add_generation_prompt=True appends."""
+    import copy
+
+    require(callable(generation_prompt), "pass the function itself (no parentheses).")
+    custom = copy.deepcopy(tokenizer)
+    custom.chat_template = CUSTOM_TEMPLATE  # a second template: the answer must not be typed in
+    for name, tok in (("the chat model's template", tokenizer), ("another template", custom)):
+        for messages in CHATS:
+            with_prompt = tok.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
             )
-    sums = answer[labels].to_numpy(dtype=float).sum(axis=1)
-    require(np.allclose(sums, 1.0, atol=1e-4), "the label probabilities of a row should sum to 1")
-    best = [max(scores, key=lambda r: r["score"])["label"] for scores in expected]
-    require(list(answer["label"]) == best, "the 'label' column should name the most probable label")
+            without = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+            expected = with_prompt[len(without) :]
+            answer = generation_prompt(tok, messages)
+            require(
+                isinstance(answer, str),
+                f"return text, not {type(answer).__name__}: render with tokenize=False "
+                "(without it apply_chat_template returns token ids)",
+            )
+            require(
+                answer != with_prompt,
+                "that is the whole rendered conversation: return only the part that "
+                "add_generation_prompt=True adds at its end",
+            )
+            require(
+                answer != "",
+                "the answer is empty: render once with add_generation_prompt=True and once "
+                "with add_generation_prompt=False, then keep the difference",
+            )
+            require(
+                answer == expected,
+                f"with {name} expected {expected!r}, got {answer!r}: keep what the rendering "
+                "with add_generation_prompt=True has beyond the one without it "
+                "(do not type the text in: it depends on the template)",
+            )
 
 
 @exercise("03.mean_pool")
@@ -72,29 +121,4 @@ def check_mean_pool(mean_pool: Callable) -> None:
     require(
         torch.allclose(answer, expected, atol=1e-5),
         "multiply by the mask, sum over the token axis, divide by the number of real tokens",
-    )
-
-
-@exercise("03.cosine_matrix")
-def check_cosine_matrix(cosine_matrix: Callable) -> None:
-    """``cosine_matrix(vectors)`` -> (n, n) matrix of pairwise cosine similarities."""
-    import torch
-
-    generator = torch.Generator().manual_seed(4)
-    vectors = torch.randn(4, 6, generator=generator) * torch.tensor([[1.0], [2.0], [0.5], [3.0]])
-    expected = torch.nn.functional.cosine_similarity(vectors[:, None], vectors[None], dim=-1)
-    answer = cosine_matrix(vectors)
-    require(isinstance(answer, torch.Tensor), f"return a torch tensor, not {type(answer).__name__}")
-    require(tuple(answer.shape) == (4, 4), f"expected shape (4, 4), got {tuple(answer.shape)}")
-    require(
-        not torch.allclose(answer, vectors @ vectors.T, atol=1e-4),
-        "plain dot products depend on the vectors' lengths: normalise each vector first",
-    )
-    require(
-        torch.allclose(answer.diagonal(), torch.ones(4), atol=1e-4),
-        "every vector has cosine similarity 1 with itself: check the diagonal",
-    )
-    require(
-        torch.allclose(answer, expected, atol=1e-4),
-        "divide each vector by its norm, then take all the dot products at once (a @ a.T)",
     )

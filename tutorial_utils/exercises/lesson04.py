@@ -1,4 +1,4 @@
-"""Checks for lesson 04 (tokenizers and the Auto* classes)."""
+"""Checks for lesson 04 (tokenizers and the Auto* classes): pairs, real lengths, the mask."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from collections.abc import Callable
 
 from . import exercise, require
 
-CLASSIFY_TEXTS = [
-    "The first sentence!",
-    "I love using transformers, it's so easy and powerful!",
-    "Two hours of my life I will never get back.",
-]
+SHIFT_TEXT = "Two hours of my life I will never get back."
+SHIFT_PADDING = (3, 12)
 PAIRS = [
     ("The first sentence!", "The second sentence!"),
     ("How are you?", "I am fine, thank you, and you?"),
@@ -59,35 +56,45 @@ def check_real_lengths(real_lengths: Callable, tokenizer) -> None:
     require(answer == expected, f"expected {expected} (special tokens included), got {answer}")
 
 
-@exercise("04.classify")
-def check_classify(classify: Callable, tokenizer, model) -> None:
-    """``classify(texts, tokenizer, model)`` -> [{"label", "score"}] like the pipeline."""
-    from transformers import pipeline
+@exercise("04.unmasked_shift")
+def check_unmasked_shift(unmasked_shift: Callable, model, tokenizer) -> None:
+    """``unmasked_shift(model, tokenizer, text, n_pad)`` -> largest logit change, no mask."""
+    import torch
 
-    reference = pipeline(
-        "text-classification", model=model, tokenizer=tokenizer, device=model.device
-    )(CLASSIFY_TEXTS)
-    answer = classify(CLASSIFY_TEXTS, tokenizer, model)
+    require(callable(unmasked_shift), "pass the function itself (no parentheses).")
+    text = SHIFT_TEXT
+    ids = tokenizer(text)["input_ids"]
+    with torch.no_grad():
+        alone = model(input_ids=torch.tensor([ids], device=model.device)).logits
+    seen = []
+    for n_pad in SHIFT_PADDING:
+        padded = torch.tensor([ids + [tokenizer.pad_token_id] * n_pad], device=model.device)
+        with torch.no_grad():
+            expected = (model(input_ids=padded).logits - alone).abs().max().item()
+        answer = unmasked_shift(model, tokenizer, text, n_pad)
+        require(
+            isinstance(answer, float | int) or (hasattr(answer, "item") and answer.numel() == 1),
+            f"return one number (a float), not {type(answer).__name__}: use .item()",
+        )
+        answer = float(answer)
+        require(
+            not (expected > 1e-3 and abs(answer) < 1e-5),
+            f"with {n_pad} [PAD] you found no change: you passed an attention mask that hides "
+            "the padding. Call the model with input_ids only, so that it attends to every "
+            "position",
+        )
+        require(
+            answer >= 0,
+            "return the largest *absolute* change: (padded - alone).abs().max()",
+        )
+        require(
+            abs(answer - expected) < 1e-4,
+            f"with {n_pad} [PAD] the largest logit change is {expected:.4f}, you returned "
+            f"{answer:.4f}: compare the logits of ids + [pad_token_id] * n_pad (no mask) with "
+            "those of the ids alone, and take the largest absolute difference",
+        )
+        seen.append(answer)
     require(
-        isinstance(answer, list) and len(answer) == len(CLASSIFY_TEXTS),
-        f"return a list with one dict per text ({len(CLASSIFY_TEXTS)} here)",
+        len(set(seen)) == len(seen),
+        "the change should depend on n_pad: append exactly n_pad padding tokens",
     )
-    for text, got, want in zip(CLASSIFY_TEXTS, answer, reference, strict=True):
-        require(
-            isinstance(got, dict) and {"label", "score"} <= set(got),
-            "each item should be a dict with keys 'label' and 'score'",
-        )
-        require(
-            got["label"] == want["label"],
-            f"{text!r}: expected label {want['label']!r}, got {got['label']!r}; map the "
-            "argmax id to a name with model.config.id2label",
-        )
-        score = float(got["score"])
-        require(
-            0.0 <= score <= 1.0,
-            f"{text!r}: a score of {score:.3f} is not a probability: apply softmax to the logits",
-        )
-        require(
-            abs(score - want["score"]) < 1e-4,
-            f"{text!r}: expected score {want['score']:.4f}, got {score:.4f}",
-        )
