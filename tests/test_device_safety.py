@@ -53,6 +53,14 @@ proves nothing. This file checks it in two ways.
    refuses NumPy until ``.cpu()`` is called. Every plotting and metrics helper that accepts
    tensors is given one.
 
+3. The package's own training and evaluation code (``tutorial_utils.classifier``, the offline
+   builders of ``tutorial_utils.builders``, with tiny models) runs on a fake GPU: a
+   ``TorchFunctionMode`` under which ``.to("cuda")`` marks tensors instead of moving them, and
+   mixing marked and unmarked tensors fails as on CUDA. It checks that the model and every
+   batch go to ``tu.device()`` and results come back; it cannot check CUDA kernels, memory,
+   speed or mixed precision (``torch.cuda.is_available()`` stays False here, so autocast is
+   off; tests/test_precision.py checks which dtype would be chosen).
+
 ``python tests/test_device_safety.py [NOTEBOOK ...]`` prints the scan's findings.
 """
 
@@ -869,6 +877,244 @@ def test_metrics_helpers_bring_device_tensors_back():
     assert tu.metrics.majority_baseline(labels, labels)["label"] == 0
     bf16 = _gpu_like(torch.tensor([[0.1, 0.9]], dtype=torch.bfloat16))
     assert tu.metrics.to_labels(bf16).tolist() == [1]
+
+
+# --- part 3: the package's training and evaluation code on a fake GPU -------------------------
+
+
+def _fake_gpu_mode():
+    """A ``TorchFunctionMode`` in which ``.to("cuda")`` gives tensors that behave like CUDA ones.
+
+    Tensors moved with ``.to("cuda")``/``.cuda()`` (or made with ``device="cuda"``) stay in CPU
+    memory but carry a mark: their ``.device`` reads ``cuda:0``, results computed from them
+    carry it too, ``.cpu()`` removes it, ``.numpy()`` refuses it, and an operation that mixes
+    them with unmarked tensors of one or more dimensions fails as on CUDA ("Expected all
+    tensors to be on the same device"). Indexing with a CPU index and ``copy_`` are allowed,
+    as on CUDA. ``mode.calls`` counts the operations that ran "on the GPU", by name.
+    """
+    from collections import Counter
+
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    mark = "_course_fake_gpu"
+
+    def marked(t):
+        return isinstance(t, torch.Tensor) and t.__dict__.get(mark, False)
+
+    def put_mark(t):
+        if isinstance(t, torch.Tensor):
+            t.__dict__[mark] = True
+        return t
+
+    def tensors(x):
+        if isinstance(x, torch.Tensor):
+            yield x
+        elif isinstance(x, list | tuple):
+            for y in x:
+                yield from tensors(y)
+        elif isinstance(x, dict):
+            for y in x.values():
+                yield from tensors(y)
+
+    def is_cuda(x):
+        return (isinstance(x, str) and x.startswith("cuda")) or (
+            isinstance(x, torch.device) and x.type == "cuda"
+        )
+
+    def is_cpu(x):
+        return (isinstance(x, str) and x.split(":")[0] == "cpu") or (
+            isinstance(x, torch.device) and x.type == "cpu"
+        )
+
+    class FakeGPU(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.calls = Counter()
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: C901
+            kwargs = dict(kwargs or {})
+            name = getattr(func, "__name__", "")
+            if func == torch.Tensor.device.__get__:
+                return torch.device("cuda", 0) if marked(args[0]) else torch.device("cpu")
+            if func == torch.Tensor.is_cuda.__get__:
+                return marked(args[0])
+            if name in {"numpy", "__array__"} and marked(args[0]):
+                raise TypeError("can't convert cuda:0 device type tensor to numpy (fake GPU)")
+            if func == torch.Tensor.data.__set__:  # Module.to: param.data = moved
+                result = func(*args, **kwargs)
+                if marked(args[1]):
+                    put_mark(args[0])
+                else:
+                    args[0].__dict__.pop(mark, None)
+                return result
+            if name in {"to", "cuda", "cpu"}:
+                source, targets = args[0], [*args[1:], kwargs.get("device")]
+                to_gpu = name == "cuda" or any(is_cuda(t) for t in targets)
+                if to_gpu or name == "cpu" or any(is_cpu(t) for t in targets):
+                    if "device" in kwargs:
+                        kwargs["device"] = "cpu"
+                    rest = ["cpu" if is_cuda(a) else a for a in args[1:]]
+                    result = func(source, *rest, **kwargs) if name == "to" else source
+                    if to_gpu:
+                        if result is source and not marked(source):
+                            result = source.detach().clone().requires_grad_(source.requires_grad)
+                        return put_mark(result)
+                    if marked(source):
+                        result = result.detach().clone() if result is source else result
+                        result.__dict__.pop(mark, None)
+                    return result
+            if is_cuda(kwargs.get("device")):  # torch.zeros(..., device="cuda")
+                kwargs["device"] = "cpu"
+                return put_mark(func(*args, **kwargs))
+            found = [*tensors(args), *tensors(kwargs)]
+            on_gpu = [t for t in found if marked(t)]
+            if on_gpu:
+                self.calls[name] += 1
+                allowed = name in {"__getitem__", "__setitem__", "copy_", "__get__", "__set__"}
+                if not allowed and not name.startswith("_has_"):
+                    on_cpu = [tuple(t.shape) for t in found if not marked(t) and t.dim() > 0]
+                    if on_cpu:
+                        raise RuntimeError(
+                            "Expected all tensors to be on the same device, but found at least "
+                            f"two devices, cuda:0 and cpu! (fake GPU: {name}, CPU tensors of "
+                            f"shapes {on_cpu})"
+                        )
+            result = func(*args, **kwargs)
+            if on_gpu:
+                for t in tensors(result):
+                    put_mark(t)
+            return result
+
+    return FakeGPU
+
+
+@pytest.fixture
+def fake_gpu(monkeypatch):
+    """The fake GPU as ``tu.device()`` of the package's training code (CUDA absent here)."""
+    import torch
+
+    from tutorial_utils import builders, classifier
+
+    monkeypatch.setattr(classifier, "default_device", lambda: "cuda")
+    monkeypatch.setattr(builders, "default_device", lambda: "cuda")
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *args, **kwargs: None)
+    return _fake_gpu_mode()
+
+
+def test_fake_gpu_fails_where_cuda_fails(fake_gpu):
+    """The lesson 01 mistake (issue 10) fails on the fake GPU as it did on an H100."""
+    import torch
+
+    embedding = torch.nn.Embedding(10, 4)
+    ids = torch.tensor([[1, 2, 3]])
+    with fake_gpu():
+        embedding.to("cuda")
+        assert embedding.weight.device == torch.device("cuda", 0)
+        with pytest.raises(RuntimeError, match="same device"):
+            embedding(ids)
+        vectors = embedding(ids.to(embedding.weight.device))
+        assert vectors.device.type == "cuda"
+        with pytest.raises(TypeError, match="numpy"):
+            vectors.detach().numpy()
+        assert vectors.detach().cpu().numpy().shape == (1, 3, 4)
+
+
+def test_classifier_trains_evaluates_and_predicts_on_the_gpu(fake_gpu):
+    import test_classifier as toy
+
+    from tutorial_utils import classifier
+
+    with fake_gpu() as gpu:
+        model = toy._model(seed=1)  # built on the CPU, as in lesson 02
+        classifier.train_classifier(
+            model,
+            toy._toy_dataset(64, 0),
+            toy._toy_dataset(32, 1),
+            toy.TOKENIZER,
+            epochs=1,
+            batch_size=16,
+            verbose=False,
+        )
+        assert model.device.type == "cuda"  # moved to tu.device(), as Trainer does
+        assert gpu.calls["cross_entropy"] >= 4 + 1  # 4 training steps and the evaluation
+        assert 0 <= classifier.evaluate_accuracy(model, toy._toy_dataset(16, 2), toy.TOKENIZER) <= 1
+        labels = classifier.predict(model, toy.TOKENIZER, ["great fun", "dull"])
+        assert [type(p) for _, p in labels] == [float, float]
+        reviews = {
+            name: toy._toy_dataset(32, i) for i, name in enumerate(["train", "validation", "test"])
+        }
+        result = classifier.train_from_scratch(
+            reviews, toy.TOKENIZER, verbose=False, epochs=1, d_model=16, max_length=16
+        )
+        assert result["device"] == "cuda" and result["model"].device.type == "cuda"
+
+
+def _tiny_bert(kind: str):
+    """A small random BERT with the offline MiniLM tokenizer's vocabulary."""
+    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
+
+    from tutorial_utils import builders
+
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        id2label=builders.ID2LABEL,
+        label2id={v: k for k, v in builders.ID2LABEL.items()},
+    )
+    return (BertForMaskedLM if kind == "fill-mask" else BertForSequenceClassification)(config)
+
+
+def test_builder_evaluations_run_on_the_gpu(fake_gpu):
+    from transformers import AutoTokenizer
+
+    from tutorial_utils import builders
+    from tutorial_utils.loading import minilm_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
+    masked_lm, classifier = _tiny_bert("fill-mask").eval(), _tiny_bert("sentiment").eval()
+    chunks = builders._chunks(tokenizer, ["the film was fun and the plot was good " * 6] * 3, 32)
+    with fake_gpu() as gpu:
+        masked_lm.to("cuda")
+        classifier.to("cuda")
+        texts, labels = ["a good film", "a bad film", "fine"], [1, 0, 1]
+        assert 0 <= builders.sentiment_accuracy(classifier, tokenizer, texts, labels) <= 1
+        assert 0 <= builders.masked_top_k_accuracy(masked_lm, tokenizer, chunks, batch_size=2) <= 1
+        assert len(builders.fill_mask_probe(masked_lm, tokenizer)) == 5
+        assert gpu.calls["embedding"] >= 3
+
+
+@pytest.mark.parametrize("role", ["fill-mask", "sentiment"])
+def test_offline_builds_train_on_the_gpu(fake_gpu, monkeypatch, tmp_path, role):
+    """The whole build (a tiny model, two steps) runs on the GPU and saves a CPU model."""
+    import transformers
+
+    from tutorial_utils import builders
+
+    model = _tiny_bert(role)
+    monkeypatch.setattr(builders, "_new_masked_lm", lambda source, dropout=0.1: model)
+    monkeypatch.setattr(
+        transformers.AutoModelForSequenceClassification, "from_pretrained", lambda *a, **k: model
+    )
+    folder = tmp_path / role
+    with fake_gpu() as gpu:
+        if role == "fill-mask":
+            recipe = builders.FillMaskRecipe(
+                steps=2, batch_size=8, train_reviews=60, eval_chunks=8, eval_batch_size=8
+            )
+            with pytest.warns(RuntimeWarning, match="quality bar"):  # two steps of a tiny model
+                figures = builders.build_fill_mask(folder, recipe, progress=False)
+        else:
+            recipe = builders.SentimentRecipe(steps=2, batch_size=8, eval_batch_size=512)
+            with pytest.warns(RuntimeWarning, match="quality bar"):
+                figures = builders.build_sentiment(folder, recipe, progress=False)
+    assert figures["device"] == "cuda"
+    assert gpu.calls["cross_entropy"] >= 2  # the training steps' losses were computed there
+    assert (folder / "model.safetensors").exists()
+    assert all(p.device.type == "cpu" for p in model.parameters())  # saved from the CPU
 
 
 if __name__ == "__main__":
