@@ -65,11 +65,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     parser.add_argument(
-        "--learning-rate", type=float, default=None, help="default 2e-3 with LoRA, 1e-4 without"
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="default 2e-3 with LoRA; without, 1e-4 (2e-5 for bert-base-uncased)",
     )
     parser.add_argument("--max-length", type=int, default=64, help="truncation length in tokens")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--role", default="encoder", help="tutorial_utils model role")
+    parser.add_argument(
+        "--role",
+        default="embedder",
+        help="tutorial_utils model role (default embedder: all-MiniLM-L6-v2 online and offline; "
+        "encoder: bert-base-uncased online)",
+    )
     args = parser.parse_args(argv)
     defaults = FAST_SIZES if args.fast else {"train_size": 2400, "max_steps": -1}
     for name, value in defaults.items():
@@ -77,8 +85,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(args, name, value)
     if args.lora_rank < 0:
         parser.error(f"--lora-rank must be 0 (full fine-tuning) or positive, not {args.lora_rank}")
-    if args.learning_rate is None:
-        args.learning_rate = 2e-3 if args.lora_rank else 1e-4
     return args
 
 
@@ -120,6 +126,9 @@ def main(argv: list[str] | None = None) -> dict:
         tu.setup(seed=args.seed)
         checkpoint = tu.checkpoint(args.role)
         raw = tu.load_reviews("rotten_tomatoes", seed=args.seed)
+    if args.learning_rate is None:
+        full_rate = 2e-5 if "bert-base" in checkpoint else 1e-4
+        args.learning_rate = 2e-3 if args.lora_rank else full_rate
     out = Path(args.output_dir) if args.output_dir else tu.output_dir("finetune_sentiment")
     out.mkdir(parents=True, exist_ok=True)
 
@@ -170,6 +179,7 @@ def main(argv: list[str] | None = None) -> dict:
         seed=args.seed,
         report_to="none",
         use_cpu=tu.device() == "cpu",  # on a CPU: processes join with the gloo backend
+        **tu.mixed_precision_args(),  # bf16/fp16 on a CUDA GPU, nothing on a CPU
         ddp_find_unused_parameters=False,
         # The classification loss is already a mean over each process's examples, and DDP
         # averages the gradients: that is the mean over the effective batch. The default
