@@ -184,6 +184,13 @@ def test_interactive_attention_falls_back_without_ipywidgets(monkeypatch):
         plotting.interactive_attention(_weights(2, 3, 4, 4), list("abc"))
 
 
+def test_plot_heads_panel_titles():
+    fig = plotting.plot_heads(_weights(2, 5, 5), list("abcde"), panel_titles=["x", "y"])
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["x", "y"]
+    with pytest.raises(ValueError, match="one title per panel"):
+        plotting.plot_heads(_weights(2, 5, 5), list("abcde"), panel_titles=["x"])
+
+
 def test_plot_heads_title():
     fig = plotting.plot_heads(_weights(2, 5, 5), list("abcde"), title="a sentence")
     assert fig._suptitle is not None and fig._suptitle.get_text() == "a sentence"

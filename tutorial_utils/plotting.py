@@ -207,6 +207,7 @@ def plot_heads(
     batch_index: int = 0,
     panel_size: float = 2.4,
     title: str | None = None,
+    panel_titles: Sequence[str] | None = None,
 ) -> Figure:
     """A grid of attention heatmaps: one row per layer, one column per head, one shared colour bar.
 
@@ -214,6 +215,8 @@ def plot_heads(
     (batch, heads, L, L) tensors such as a Hugging Face model's ``outputs.attentions``
     (``batch_index`` picks the sentence). ``layers`` / ``heads`` select a subset. Token labels
     are drawn on the left column and the bottom row; ``title`` goes above the grid.
+    ``panel_titles`` (one per panel, row by row) replace the "layer i · head j" titles, for
+    example when the panels are heads picked from different layers.
     """
     array = _layers_heads(weights, batch_index)
     n_layers, n_heads, lq, lk = array.shape
@@ -228,6 +231,10 @@ def plot_heads(
                 f"{name} must be a non-empty list of indices in [0, {limit}), got {ids}."
             )
     rows, cols = len(layer_ids), len(head_ids)
+    if panel_titles is not None and len(panel_titles) != rows * cols:
+        raise ValueError(
+            f"panel_titles must hold one title per panel ({rows * cols}), got {len(panel_titles)}."
+        )
     fig = Figure(figsize=(panel_size * cols + 1.2, panel_size * rows + 0.6), layout="constrained")
     grid = fig.subplots(rows, cols, squeeze=False)
     vmax = float(array[np.ix_(layer_ids, head_ids)].max()) or 1.0
@@ -240,12 +247,13 @@ def plot_heads(
             _label_axes(ax, labels if r == rows - 1 else None, labels if c == 0 else None)
             for tick in ax.get_xticklabels() + ax.get_yticklabels():
                 tick.set_fontsize(small)
-            ax.set_title(
-                f"layer {layer} · head {head}"
-                if n_layers > 1 or layers is not None
-                else f"head {head}",
-                fontsize=9,
-            )
+            if panel_titles is not None:
+                panel_title = panel_titles[r * cols + c]
+            elif n_layers > 1 or layers is not None:
+                panel_title = f"layer {layer} · head {head}"
+            else:
+                panel_title = f"head {head}"
+            ax.set_title(panel_title, fontsize=9)
     fig.colorbar(image, ax=grid, shrink=0.8, label="attention weight")
     if title:
         fig.suptitle(title)

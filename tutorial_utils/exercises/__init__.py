@@ -1,4 +1,4 @@
-"""Exercise checks: ``check("01.masked_softmax", my_function)`` prints a pass or a hint.
+"""Exercise checks: ``check("01.softmax_entropy", my_function)`` prints a pass or a hint.
 
 Each lesson has a module ``lessonNN.py`` here whose checks register themselves with
 :func:`exercise`. A check receives the learner's answer, raises :class:`Hint` with a
@@ -70,7 +70,7 @@ def check(name: str, *answer: Any, **kwargs: Any) -> CheckResult:
         raise ValueError(
             f"Unknown exercise {name!r}. Known exercises: {', '.join(sorted(_CHECKS))}."
         )
-    if not answer or any(a is None or a is Ellipsis for a in answer):
+    if not answer or any(_unanswered(a) for a in answer):
         return _report(
             name,
             False,
@@ -91,6 +91,17 @@ def check(name: str, *answer: Any, **kwargs: Any) -> CheckResult:
             name, False, f"[x] {{name}}: your code raised {type(error).__name__}: {error}"
         )
     return _report(name, True, "[ok] {name}: correct!")
+
+
+def _unanswered(answer: Any) -> bool:
+    """None, ``...``, or a dict stub whose values are all still None / ``...``."""
+    if answer is None or answer is Ellipsis:
+        return True
+    return (
+        isinstance(answer, dict)
+        and bool(answer)
+        and all(v is None or v is Ellipsis for v in answer.values())
+    )
 
 
 def _report(name: str, passed: bool, template: str) -> CheckResult:
