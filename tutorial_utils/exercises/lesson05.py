@@ -1,4 +1,4 @@
-"""Checks of lesson 05 (datasets): filtering, counting labels, token lengths of pairs."""
+"""Checks of lesson 05 (datasets): a filter and its effect, counting labels, pair lengths."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ def _is_dataset(answer: Any) -> bool:
 
 
 @exercise("05.short_reviews")
-def check_short_reviews(short: Any, source: Any) -> None:
-    """``short`` = the rows of ``source`` whose text has fewer than 8 words, via ``filter``."""
+def check_short_reviews(short: Any, share: Any, source: Any) -> None:
+    """``short`` = rows of ``source`` with fewer than 8 words (``filter``); ``share`` = their
+    share of positive labels."""
     require(_is_dataset(short), "return a datasets.Dataset: use `split.filter(...)`.")
     require(
         "text" in short.column_names and "label" in short.column_names,
@@ -34,6 +35,27 @@ def check_short_reviews(short: Any, source: Any) -> None:
         len(short) == expected,
         f"{len(short)} rows kept but the split has {expected} reviews of fewer than "
         f"{SHORT_WORDS} words: filter the whole split given to the check.",
+    )
+    try:
+        share = float(share)
+    except (TypeError, ValueError) as error:
+        raise Hint("short_positive_share should be one number between 0 and 1.") from error
+    positive = short.features["label"].str2int("pos")
+    labels = list(short["label"])
+    expected_share = sum(label == positive for label in labels) / len(labels)
+    require(
+        not (share > 1 and abs(share / 100 - expected_share) < 1e-6),
+        "give the share as a fraction between 0 and 1, not a percentage.",
+    )
+    require(
+        abs(share - (1 - expected_share)) > 1e-9 or abs(expected_share - 0.5) < 1e-9,
+        "that is the share of *negative* reviews: count the labels equal to "
+        "features['label'].str2int('pos').",
+    )
+    require(
+        abs(share - expected_share) < 1e-6,
+        f"the share of positives among the short reviews is not {share:.4f}: divide the "
+        "number of positive labels of `short_reviews` by its number of rows.",
     )
 
 
