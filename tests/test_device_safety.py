@@ -928,6 +928,9 @@ def _fake_gpu_mode():
         )
 
     class FakeGPU(TorchFunctionMode):
+        is_marked = staticmethod(marked)
+        mark = staticmethod(put_mark)
+
         def __init__(self):
             super().__init__()
             self.calls = Counter()
@@ -999,7 +1002,15 @@ def fake_gpu(monkeypatch):
     monkeypatch.setattr(classifier, "default_device", lambda: "cuda")
     monkeypatch.setattr(builders, "default_device", lambda: "cuda")
     monkeypatch.setattr(torch.cuda, "synchronize", lambda *args, **kwargs: None)
-    return _fake_gpu_mode()
+    mode = _fake_gpu_mode()
+    make_parameter = torch.nn.Parameter.__new__
+
+    def parameter(cls, data=None, requires_grad=True):  # nn.Parameter(x) keeps x's device
+        made = make_parameter(cls, data, requires_grad)
+        return mode.mark(made) if mode.is_marked(data) else made
+
+    monkeypatch.setattr(torch.nn.Parameter, "__new__", staticmethod(parameter))
+    return mode
 
 
 def test_fake_gpu_fails_where_cuda_fails(fake_gpu):
@@ -1115,6 +1126,21 @@ def test_offline_builds_train_on_the_gpu(fake_gpu, monkeypatch, tmp_path, role):
     assert gpu.calls["cross_entropy"] >= 2  # the training steps' losses were computed there
     assert (folder / "model.safetensors").exists()
     assert all(p.device.type == "cpu" for p in model.parameters())  # saved from the CPU
+
+
+def test_lora_layer_follows_its_base_layer_to_the_gpu(fake_gpu):
+    """LoRALinear wrapping a layer of a model on the GPU: A and B are made there too."""
+    import torch
+
+    from tutorial_utils.lora import LoRALinear
+
+    base = torch.nn.Linear(8, 4)
+    with fake_gpu():
+        base.to("cuda")
+        layer = LoRALinear(base, r=2)
+        assert {p.device.type for p in layer.parameters()} == {"cuda"}
+        x = torch.randn(3, 8).to("cuda")
+        assert layer(x).shape == (3, 4) and layer.merged()(x).shape == (3, 4)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,10 @@ class LoRALinear(nn.Module):
         self.r, self.alpha, self.scaling = r, alpha, alpha / r
         # A starts random, B at zero: at the start the update B @ A is zero and the layer
         # computes exactly what the pretrained layer computed (peft initialises the same way).
-        self.A = nn.Parameter(torch.empty(r, base.in_features))
-        self.B = nn.Parameter(torch.zeros(base.out_features, r))
+        # on the base layer's device and dtype (a GPU when the model is there), as peft does
+        like = {"device": base.weight.device, "dtype": base.weight.dtype}
+        self.A = nn.Parameter(torch.empty(r, base.in_features, **like))
+        self.B = nn.Parameter(torch.zeros(base.out_features, r, **like))
         nn.init.kaiming_uniform_(self.A, a=math.sqrt(5))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
