@@ -32,7 +32,9 @@ proves nothing. This file checks it in two ways.
    * a pretrained model (``from_pretrained``) run on tensors without ever being moved to the
      device: it works, but on the CPU even where there is a GPU;
    * a ``Trainer`` whose ``TrainingArguments`` set neither ``bf16`` nor ``fp16`` (nor
-     ``**tu.mixed_precision_args()``): float32 training on a GPU.
+     ``**tu.mixed_precision_args()``): float32 training on a GPU;
+   * ``pipeline(...)`` without ``device=``: transformers 5 puts it on ``cuda:0`` whenever there
+     is a GPU, so ``TUTORIAL_DEVICE=cpu`` would not reach it.
 
    It cannot see: values whose origin is not written in the notebook (read from a dataset with
    ``with_format("torch")``, built by appending in a loop, kept in containers), calls made
@@ -556,10 +558,18 @@ class Scanner:
             if "Tokenizer" in owner or "Processor" in owner:
                 return TOKENIZER
             if any(h in owner for h in MODEL_CLASS_HINTS) and "Config" not in owner:
-                return CPU_PRETRAINED
+                return DEV_MODEL if "device_map" in keywords else CPU_PRETRAINED
             return None
         if dotted == "tu.load_model":
             return DEV_MODEL
+        if dotted in {"pipeline", "transformers.pipeline"} and not {"device", "device_map"} & set(
+            keywords
+        ):
+            self.report(
+                node,
+                "`pipeline(...)` without `device=`: transformers puts it on cuda:0 whenever there "
+                "is a GPU, whatever TUTORIAL_DEVICE says; pass `device=tu.device()`",
+            )
         if dotted in {"tu.load_pipeline", "pipeline", "transformers.pipeline"}:
             return PIPELINE
         if dotted == "tu.load_tokenizer":
@@ -756,6 +766,8 @@ with torch.no_grad():
         'fresh = AutoModelForSequenceClassification.from_pretrained(path)\nfresh(**tokenizer("a", return_tensors="pt"))',
         # Trainer in float32 on a GPU
         'm = tu.load_model("sentiment")\nargs = TrainingArguments(output_dir="o")\nTrainer(model=m, args=args)',
+        # a pipeline that ignores TUTORIAL_DEVICE
+        'p = pipeline("text-classification", model=tu.checkpoint("sentiment"))',
     ],
 )
 def test_scan_flags(code):
