@@ -68,6 +68,7 @@ _SUBMODULES = {
     "hub_tour",
     "integrity",
     "loading",
+    "lora",
     "metrics",
     "pairs",
     "plotting",
