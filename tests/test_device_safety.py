@@ -46,10 +46,12 @@ proves nothing. This file checks it in two ways.
    dtype problems (a bfloat16 tensor given to NumPy). A tokenizer must be recognisable: from
    ``tu.load_tokenizer``/``*Tokenizer*.from_pretrained``, a ``.tokenizer`` attribute, or a
    name ending in ``tokenizer``. Removing each ``.to(...device...)`` and ``.cpu()`` from
-   lessons 00-07 and their solutions one at a time (a mutation check run when this was
-   written: 50 removals), the scan reported 43, each one a GPU failure or a model left on the
-   CPU; of the 7 it did not report, 6 are harmless (a result only printed, or given to a
-   helper that calls ``.cpu()`` itself) and 1 is the ``Thread`` case above.
+   lessons 00-09 and their solutions one at a time (a mutation check run when this was
+   written: 77 removals), the scan reported 59, each one a GPU failure or a model left on the
+   CPU. Of the 18 it did not report, 12 are harmless (a result only printed, indexed, compared
+   on the same device or given to a helper that calls ``.cpu()`` itself) and 6 it cannot see:
+   5 ``generate`` calls run by a ``Thread`` (lessons 07 and 08), 1 value returned by an
+   exercise stub (lesson 03's ``mean_pool``).
 
 2. Helpers run with a stand-in for a GPU tensor: a tensor subclass that, like a CUDA tensor,
    refuses NumPy until ``.cpu()`` is called. Every plotting and metrics helper that accepts
@@ -92,6 +94,8 @@ CPU_MODEL = "cpu model"  # a module known to be on the CPU (until .to(...) or tr
 CPU_PRETRAINED = "pretrained model not moved"  # from_pretrained(...) and never .to(device)
 PIPELINE, TOKENIZER, COLLATOR = "pipeline", "tokenizer", "collator"
 FLOAT32_ARGS = "TrainingArguments without bf16/fp16"
+TRAINED = "train_from_scratch result"  # a dict whose "model" is on the device
+TORCH_FUNCTION = "a torch function"  # cosine = torch.nn.functional.cosine_similarity
 FUNCTION = "function:"  # env value prefix of a function defined in the notebook
 ON_DEVICE = {DEV, DEV_MODEL}
 CPU_KINDS = {CPU, CPU_BATCH}
@@ -354,6 +358,8 @@ class Scanner:
             passed.update({k.arg: k.value for k in call.keywords if k.arg in params})
             for name, argument in passed.items():
                 kind = self.kind(argument, env)
+                if kind is None and (name == "model" or name.endswith("_model")):
+                    kind = DEV_MODEL  # a model of unknown origin: take it to be on the device
                 if kind is not None:
                     local[name] = kind
         saved = (self.cell, self.cell_id, self.lines)
@@ -434,12 +440,18 @@ class Scanner:
                 return env[node.id]
             return TOKENIZER if node.id.endswith("tokenizer") else None
         if isinstance(node, ast.Attribute):
+            if _dotted(node).startswith(("torch.", "F.")) and node.value is not None:
+                base = self.kind(node.value, env)
+                return TORCH_FUNCTION if base is None else self.attribute(base, node.attr)
             return self.attribute(self.kind(node.value, env), node.attr)
         if isinstance(node, ast.Subscript):
             base = self.kind(node.value, env)
             self.kind(node.slice, env)
             if base == CPU_BATCH:
                 return CPU
+            if base == TRAINED:
+                is_model = isinstance(node.slice, ast.Constant) and node.slice.value == "model"
+                return DEV_MODEL if is_model else None
             return base if base in ON_DEVICE | MODELS | {CPU} else None
         if isinstance(node, ast.Starred):
             return self.kind(node.value, env)
@@ -574,6 +586,8 @@ class Scanner:
             return PIPELINE
         if dotted == "tu.load_tokenizer":
             return TOKENIZER
+        if short == "train_from_scratch":
+            return TRAINED
         if short in DEVICE_MOVERS and node.args and isinstance(node.args[0], ast.Name):
             env[node.args[0].id] = DEV_MODEL  # trains on tu.device(), as Trainer does
             return None
@@ -674,7 +688,7 @@ class Scanner:
             return CPU
 
         # torch.* and F.* functions: the result is where the inputs are; mixing fails
-        if root in {"torch", "F"}:
+        if root in {"torch", "F"} or callee == TORCH_FUNCTION:
             tensor_kinds = {k for k in kinds if k in ON_DEVICE | CPU_KINDS}
             if tensor_kinds & ON_DEVICE and tensor_kinds & CPU_KINDS:
                 self.report(
@@ -768,6 +782,12 @@ with torch.no_grad():
         'm = tu.load_model("sentiment")\nargs = TrainingArguments(output_dir="o")\nTrainer(model=m, args=args)',
         # a pipeline that ignores TUTORIAL_DEVICE
         'p = pipeline("text-classification", model=tu.checkpoint("sentiment"))',
+        # the model train_from_scratch returns is on the device
+        'r = tu.classifier.train_from_scratch(reviews, tokenizer)\nm = r["model"]\nm(tokenizer("a", return_tensors="pt")["input_ids"])',
+        # a torch function under another name
+        'cos = torch.nn.functional.cosine_similarity\nm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt").to(m.device)\ncos(m(**b).last_hidden_state[:, 0], torch.randn(1, 384))',
+        # a model of unknown origin passed to a function: taken to be on the device
+        'def score(model):\n    return model(**tokenizer("a", return_tensors="pt"))\nscore(trainer.model)',
     ],
 )
 def test_scan_flags(code):
