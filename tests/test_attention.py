@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import textwrap
 import warnings
 
 import pytest
@@ -451,3 +454,116 @@ def test_from_torch_keeps_train_eval_mode():
     layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
     copy = TransformerEncoderLayer.from_torch(layer)
     assert not any(m.training for m in copy.modules())
+
+
+def test_sdpa_mask_may_carry_the_batch_dims_of_v_only():
+    g = torch.Generator().manual_seed(7)
+    q, k = torch.randn(3, 4, generator=g), torch.randn(5, 4, generator=g)
+    v = torch.randn(2, 5, 2, generator=g)  # only v has a batch dim
+    mask = _random_allowed(g, (2, 3, 5))
+    out, weights = scaled_dot_product_attention(q, k, v, mask)
+    assert out.shape == (2, 3, 2) and weights.shape == (2, 3, 5)
+    expected = F.scaled_dot_product_attention(
+        q.expand(2, 3, 4), k.expand(2, 5, 4), v, attn_mask=mask
+    )
+    torch.testing.assert_close(out, expected, atol=ATOL, rtol=0)
+
+
+def test_integer_mask_messages_say_how_to_convert():
+    tail = (
+        "or floating point (added to the scores: 0 = allowed, -inf = blocked), got dtype "
+        "torch.int64. A tokenizer's attention_mask (1 = token, 0 = padding) becomes "
+    )
+    q = torch.zeros(3, 4)
+    with pytest.raises(ValueError) as error:
+        scaled_dot_product_attention(q, q, q, torch.ones(3, 3, dtype=torch.long))
+    assert str(error.value) == (
+        "mask must be boolean (True = may attend) "
+        + tail
+        + "a boolean mask with padding_mask(attention_mask)."
+    )
+    mha, x = MultiHeadAttention(8, 2), torch.randn(2, 4, 8)
+    for name, blocked_means, kwargs in (
+        ("key_padding_mask", "padding, ignored", {"key_padding_mask": torch.ones(2, 4).long()}),
+        ("attn_mask", "blocked", {"attn_mask": torch.ones(4, 4).long()}),
+    ):
+        with pytest.raises(ValueError) as error:
+            mha(x, x, x, **kwargs)
+        assert str(error.value) == (
+            f"{name} must be boolean (True = {blocked_means}) "
+            + tail
+            + "a key_padding_mask with ~attention_mask.bool()."
+        )
+
+
+def test_more_bad_input_messages():
+    with pytest.raises(ValueError, match="positive ints"):
+        MultiHeadAttention(0, 2)
+    mha = MultiHeadAttention(8, 2)
+    with pytest.raises(ValueError, match="share the batch size"):
+        mha(torch.randn(2, 4, 8), torch.randn(3, 4, 8), torch.randn(3, 4, 8))
+    with pytest.raises(ValueError, match="torch.Tensor"):
+        mha([[0.0]], torch.randn(2, 4, 8), torch.randn(2, 4, 8))
+    with pytest.raises(ValueError, match="dim_feedforward"):
+        TransformerEncoderLayer(8, 2, 0)
+    with pytest.raises(ValueError, match="torch.Tensor"):
+        TransformerEncoderLayer(8, 2, 16)([[0.0]])
+
+
+def test_mha_float64_masks_keep_their_precision():
+    torch.manual_seed(8)
+    reference = nn.MultiheadAttention(8, 2, batch_first=True).double().eval()
+    ours = MultiHeadAttention.from_torch(reference).eval()
+    assert ours.q_proj.weight.dtype == torch.float64
+    x = torch.randn(2, 5, 8, dtype=torch.float64)
+    shift = torch.randn(2 * 2, 5, 5, dtype=torch.float64) * 1e-3  # below float32's resolution
+    kpm = torch.zeros(2, 5, dtype=torch.float64)
+    kpm[1, 3:] = float("-inf")  # padding
+    out, _ = ours(x, x, x, key_padding_mask=kpm, attn_mask=shift)
+    assert out.dtype == torch.float64
+    expected = reference(x, x, x, key_padding_mask=kpm, attn_mask=shift)[0]
+    torch.testing.assert_close(out, expected, atol=1e-12, rtol=0)
+
+
+def _body_lines(function) -> int:
+    """Lines of code in ``function``'s body, leaving out its docstring, comments and blanks."""
+    source = textwrap.dedent(inspect.getsource(function))
+    body = ast.parse(source).body[0].body
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    lines = source.splitlines()[body[0].lineno - 1 : body[-1].end_lineno]
+    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
+
+
+def _counted_example(x):
+    """A docstring is not code."""
+    # nor is a comment
+
+    y = x + 1  # this line counts
+    return torch.stack(  # and so does each line of a statement
+        [x, y],
+        dim=0,
+    )
+
+
+REFERENCE_BODIES = [
+    scaled_dot_product_attention,
+    MultiHeadAttention.forward,
+    TransformerEncoderLayer.forward,
+]
+
+
+@pytest.mark.parametrize("function", REFERENCE_BODIES, ids=lambda f: f.__qualname__)
+def test_reference_bodies_read_like_the_maths(function):
+    assert _body_lines(_counted_example) == 5
+    # The lesson's few-line version plus a line or two of checks: the body fits on a screen.
+    assert _body_lines(function) <= 15
+    # Validation lives in the _check_* helpers: no raise nor try in the body itself.
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    assert not any(isinstance(node, ast.Raise | ast.Try) for node in ast.walk(tree))
+
+
+def test_sdpa_body_shows_the_formula():
+    source = inspect.getsource(scaled_dot_product_attention)
+    assert "q @ k.transpose(-2, -1) / math.sqrt(" in source
+    assert "torch.softmax(scores" in source and "weights @ v" in source

@@ -25,6 +25,11 @@ normalise (``nn.MultiheadAttention`` returns NaN there; what ``F.scaled_dot_prod
 returns depends on the PyTorch version and backend). Here such a row gets **all-zero attention
 weights and an all-zero output** (before the output projection in :class:`MultiHeadAttention`),
 and gradients stay finite.
+
+The bodies of :func:`scaled_dot_product_attention` and of the two modules' ``forward`` show only
+the computation: their input checks, and the conversion of masks to the additive form (0 =
+allowed, ``-inf`` = blocked), are small helpers at the end of this module, under "Checks and
+mask conversion".
 """
 
 from __future__ import annotations
@@ -45,16 +50,6 @@ __all__ = [
 ]
 
 
-def _check_tensor(name: str, x: object, min_dim: int, what: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor of shape {what}, got {type(x).__name__}.")
-    if x.dim() < min_dim:
-        raise ValueError(
-            f"{name} must have shape {what} (at least {min_dim} dims), got {tuple(x.shape)}."
-        )
-    return x
-
-
 def scaled_dot_product_attention(
     q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
@@ -68,58 +63,18 @@ def scaled_dot_product_attention(
 
     A query row whose keys are all masked gets zero weights and a zero output, never NaN.
     """
-    _check_tensor("q", q, 2, "(..., Lq, d)")
-    _check_tensor("k", k, 2, "(..., Lk, d)")
-    _check_tensor("v", v, 2, "(..., Lk, dv)")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(
-            f"q and k must have the same last dimension d, got q {tuple(q.shape)} and k {tuple(k.shape)}."
-        )
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(
-            f"k and v must have the same number of keys Lk (dim -2), got k {tuple(k.shape)} and v {tuple(v.shape)}."
-        )
-    try:
-        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
-    except RuntimeError as error:
-        raise ValueError(
-            f"the leading (batch) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and v {tuple(v.shape)} do not broadcast."
-        ) from error
-    scores_shape = (*batch, q.shape[-2], k.shape[-2])
-
+    _check_qkv(q, k, v)
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., Lq, Lk)
     if mask is None:
-        weights = torch.softmax(scores, dim=-1)
-        return weights @ v, weights
-
-    _check_tensor("mask", mask, 1, "broadcastable to (..., Lq, Lk)")
-    if mask.dtype != torch.bool and not mask.is_floating_point():
-        raise ValueError(
-            f"mask must be boolean (True = may attend) or floating point (added to the scores: "
-            f"0 = allowed, -inf = blocked), got dtype {mask.dtype}. A tokenizer's attention_mask "
-            "(1 = token, 0 = padding) becomes a boolean mask with padding_mask(attention_mask)."
-        )
-    try:
-        full = torch.broadcast_shapes(mask.shape, scores_shape)
-    except RuntimeError as error:
-        raise ValueError(
-            f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' shape {scores_shape} (..., Lq, Lk)."
-        ) from error
-    if full != torch.Size(scores_shape):
-        raise ValueError(
-            f"mask of shape {tuple(mask.shape)} would enlarge the scores' shape {scores_shape} to {tuple(full)}; "
-            "give it the scores' batch dims (see padding_mask(..., heads=...))."
-        )
-    if mask.dtype == torch.bool:  # True = may attend: 0 there, -inf elsewhere
-        additive = torch.zeros(mask.shape, dtype=scores.dtype, device=scores.device)
-        additive = additive.masked_fill(~mask.to(scores.device), float("-inf"))
-    else:  # a float mask is added as it is, as in PyTorch
-        additive = mask.to(device=scores.device, dtype=scores.dtype)
-    scores = scores + additive
-    # A row whose every key is blocked (all -inf) would give 0/0 = NaN: give it zero weights.
-    empty = torch.isneginf(scores).all(dim=-1, keepdim=True)
-    weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=-1).masked_fill(empty, 0.0)
-    return weights @ v, weights
+        weights = torch.softmax(scores, dim=-1)  # (..., Lq, Lk), each row sums to 1
+    else:
+        _check_mask(mask, q, k, v)
+        scores = scores + _to_additive_mask(mask, like=scores, true_blocks=False)  # (..., Lq, Lk)
+        # A query whose every key is blocked (a row of -inf) would get 0/0 = NaN: give it zeros.
+        empty = torch.isneginf(scores).all(dim=-1, keepdim=True)  # (..., Lq, 1)
+        weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=-1)  # (..., Lq, Lk)
+        weights = weights.masked_fill(empty, 0.0)  # (..., Lq, Lk)
+    return weights @ v, weights  # (..., Lq, dv), (..., Lq, Lk)
 
 
 def padding_mask(attention_mask: Tensor, heads: bool = True) -> Tensor:
@@ -181,19 +136,7 @@ class MultiHeadAttention(nn.Module):
         self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0
     ) -> None:
         super().__init__()
-        if (
-            not isinstance(d_model, int)
-            or not isinstance(num_heads, int)
-            or d_model < 1
-            or num_heads < 1
-        ):
-            raise ValueError(
-                f"d_model and num_heads must be positive ints, got {d_model!r} and {num_heads!r}."
-            )
-        if d_model % num_heads:
-            raise ValueError(
-                f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets d_model / num_heads dims."
-            )
+        _check_heads(d_model, num_heads)
         self.d_model = d_model
         self.num_heads = num_heads
         self.head_dim = d_model // num_heads
@@ -213,52 +156,6 @@ class MultiHeadAttention(nn.Module):
         batch, _, length, _ = x.shape
         return x.transpose(1, 2).reshape(batch, length, self.d_model)
 
-    @staticmethod
-    def _additive(mask: Tensor, name: str, blocked_means: str) -> Tensor:
-        """A boolean mask (True = blocked) or a float mask (added) as a float mask to add."""
-        if mask.dtype == torch.bool:
-            return torch.zeros(mask.shape, device=mask.device).masked_fill(mask, float("-inf"))
-        if mask.is_floating_point():
-            return mask.float()
-        raise ValueError(
-            f"{name} must be boolean (True = {blocked_means}) or floating point (added to the "
-            f"scores: 0 = allowed, -inf = blocked), got dtype {mask.dtype}. A tokenizer's "
-            "attention_mask (1 = token, 0 = padding) becomes a key_padding_mask with "
-            "~attention_mask.bool()."
-        )
-
-    def _mask(
-        self,
-        batch: int,
-        lq: int,
-        lk: int,
-        key_padding_mask: Tensor | None,
-        attn_mask: Tensor | None,
-    ) -> Tensor | None:
-        """Both masks as one float mask of shape (batch, heads or 1, Lq or 1, Lk), to be added."""
-        total = None
-        if key_padding_mask is not None:
-            if tuple(key_padding_mask.shape) != (batch, lk):
-                raise ValueError(
-                    f"key_padding_mask must have shape (batch, Lk) = {(batch, lk)} (True or -inf at "
-                    f"padding), got {key_padding_mask.dtype} {tuple(key_padding_mask.shape)}."
-                )
-            padding = self._additive(key_padding_mask, "key_padding_mask", "padding, ignored")
-            total = padding[:, None, None, :]
-        if attn_mask is not None:
-            if tuple(attn_mask.shape) == (lq, lk):
-                shaped = attn_mask
-            elif tuple(attn_mask.shape) == (batch * self.num_heads, lq, lk):
-                shaped = attn_mask.view(batch, self.num_heads, lq, lk)
-            else:
-                raise ValueError(
-                    f"attn_mask must have shape (Lq, Lk) = {(lq, lk)} or (batch * heads, Lq, Lk) = "
-                    f"{(batch * self.num_heads, lq, lk)}, got {tuple(attn_mask.shape)}."
-                )
-            extra = self._additive(shaped, "attn_mask", "blocked")
-            total = extra if total is None else total + extra
-        return total
-
     def forward(
         self,
         query: Tensor,
@@ -267,26 +164,22 @@ class MultiHeadAttention(nn.Module):
         key_padding_mask: Tensor | None = None,
         attn_mask: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
-        for name, x in (("query", query), ("key", key), ("value", value)):
-            _check_tensor(name, x, 3, "(batch, L, d_model)")
-            if x.dim() != 3 or x.shape[-1] != self.d_model:
-                raise ValueError(
-                    f"{name} must have shape (batch, L, {self.d_model}), got {tuple(x.shape)}."
-                )
-        if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
-            raise ValueError(
-                f"query, key and value must share the batch size, and key and value the length; got "
-                f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}."
-            )
-        batch, lq, lk = query.shape[0], query.shape[1], key.shape[1]
-        mask = self._mask(batch, lq, lk, key_padding_mask, attn_mask)
-        q = self.split_heads(self.q_proj(query))
-        k = self.split_heads(self.k_proj(key))
-        v = self.split_heads(self.v_proj(value))
-        heads, weights = scaled_dot_product_attention(q, k, v, mask)
-        if self.dropout.p > 0 and self.training:
-            heads = self.dropout(weights) @ v
-        return self.out_proj(self.merge_heads(heads)), weights
+        """Attend from ``query`` (batch, Lq, d_model) to ``key`` and ``value`` (batch, Lk, d_model).
+
+        Returns ``(output, weights)``: (batch, Lq, d_model) and (batch, heads, Lq, Lk).
+        """
+        _check_mha_inputs(query, key, value, self.d_model)
+        _check_mha_masks(key_padding_mask, attn_mask, query, key, self.num_heads)
+        # None, or one float mask to add to the scores, broadcastable to (batch, heads, Lq, Lk)
+        mask = _mha_additive_mask(key_padding_mask, attn_mask, self.num_heads, like=query)
+        q = self.split_heads(self.q_proj(query))  # (batch, heads, Lq, head_dim)
+        k = self.split_heads(self.k_proj(key))  # (batch, heads, Lk, head_dim)
+        v = self.split_heads(self.v_proj(value))  # (batch, heads, Lk, head_dim)
+        # out: (batch, heads, Lq, head_dim); weights: (batch, heads, Lq, Lk)
+        out, weights = scaled_dot_product_attention(q, k, v, mask)
+        if self.dropout.p > 0 and self.training:  # dropout on the weights (returned undropped)
+            out = self.dropout(weights) @ v  # (batch, heads, Lq, head_dim)
+        return self.out_proj(self.merge_heads(out)), weights  # output: (batch, Lq, d_model)
 
     @classmethod
     def from_torch(cls, module: nn.MultiheadAttention) -> MultiHeadAttention:
@@ -339,12 +232,7 @@ class TransformerEncoderLayer(nn.Module):
         layer_norm_eps: float = 1e-5,
     ) -> None:
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}."
-            )
-        if not isinstance(dim_feedforward, int) or dim_feedforward < 1:
-            raise ValueError(f"dim_feedforward must be a positive int, got {dim_feedforward!r}.")
+        _check_feed_forward(dim_feedforward, activation)
         self.self_attn = MultiHeadAttention(d_model, num_heads, dropout=dropout)
         self.linear1 = nn.Linear(d_model, dim_feedforward)
         self.linear2 = nn.Linear(dim_feedforward, d_model)
@@ -360,24 +248,28 @@ class TransformerEncoderLayer(nn.Module):
     def _attention_block(
         self, x: Tensor, key_padding_mask: Tensor | None, attn_mask: Tensor | None
     ) -> Tensor:
+        """Self-attention sublayer: (batch, L, d_model) -> (batch, L, d_model)."""
         out, weights = self.self_attn(
             x, x, x, key_padding_mask=key_padding_mask, attn_mask=attn_mask
         )
-        self.last_attention = weights.detach()
+        self.last_attention = weights.detach()  # (batch, heads, L, L), for plotting
         return self.dropout1(out)
 
     def _feed_forward_block(self, x: Tensor) -> Tensor:
-        hidden = self.dropout(_ACTIVATIONS[self.activation](self.linear1(x)))
+        """Feed-forward sublayer: (batch, L, d_model) -> (batch, L, d_model)."""
+        hidden = self.dropout(_ACTIVATIONS[self.activation](self.linear1(x)))  # (batch, L, ff)
         return self.dropout2(self.linear2(hidden))
 
     def forward(
         self, x: Tensor, key_padding_mask: Tensor | None = None, attn_mask: Tensor | None = None
     ) -> Tensor:
+        """(batch, L, d_model) -> (batch, L, d_model); masks as in :class:`MultiHeadAttention`."""
         _check_tensor("x", x, 3, "(batch, L, d_model)")
-        if self.norm_first:
+        # x stays (batch, L, d_model) throughout: each sublayer maps that shape to itself.
+        if self.norm_first:  # pre-norm: x + sublayer(norm(x))
             x = x + self._attention_block(self.norm1(x), key_padding_mask, attn_mask)
             x = x + self._feed_forward_block(self.norm2(x))
-        else:
+        else:  # post-norm, as in the paper: norm(x + sublayer(x))
             x = self.norm1(x + self._attention_block(x, key_padding_mask, attn_mask))
             x = self.norm2(x + self._feed_forward_block(x))
         return x
@@ -418,3 +310,178 @@ class TransformerEncoderLayer(nn.Module):
             target.load_state_dict(source.state_dict())
         ours.train(layer.training)  # same mode (dropout on or off) as the original
         return ours.to(layer.linear1.weight.device, layer.linear1.weight.dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# Checks and mask conversion
+#
+# The functions above call these so that their bodies show only the computation. Each check
+# raises ValueError with a message that says what shape or type was expected.
+# --------------------------------------------------------------------------------------------
+
+
+def _check_tensor(name: str, x: object, min_dim: int, what: str) -> Tensor:
+    """Check that ``x`` is a tensor with at least ``min_dim`` dims; ``what`` names its shape."""
+    if not isinstance(x, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor of shape {what}, got {type(x).__name__}.")
+    if x.dim() < min_dim:
+        raise ValueError(
+            f"{name} must have shape {what} (at least {min_dim} dims), got {tuple(x.shape)}."
+        )
+    return x
+
+
+def _scores_shape(q: Tensor, k: Tensor, v: Tensor) -> tuple[int, ...]:
+    """(*batch, Lq, Lk), with the leading (batch) dims of ``q``, ``k`` and ``v`` broadcast."""
+    try:
+        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except RuntimeError as error:
+        raise ValueError(
+            f"the leading (batch) dims of q {tuple(q.shape)}, k {tuple(k.shape)} and v {tuple(v.shape)} do not broadcast."
+        ) from error
+    return (*batch, q.shape[-2], k.shape[-2])
+
+
+def _check_qkv(q: Tensor, k: Tensor, v: Tensor) -> None:
+    """Check that q (..., Lq, d), k (..., Lk, d) and v (..., Lk, dv) fit together."""
+    _check_tensor("q", q, 2, "(..., Lq, d)")
+    _check_tensor("k", k, 2, "(..., Lk, d)")
+    _check_tensor("v", v, 2, "(..., Lk, dv)")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must have the same last dimension d, got q {tuple(q.shape)} and k {tuple(k.shape)}."
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must have the same number of keys Lk (dim -2), got k {tuple(k.shape)} and v {tuple(v.shape)}."
+        )
+    _scores_shape(q, k, v)  # the batch dims must broadcast
+
+
+def _check_mask_dtype(name: str, mask: Tensor, true_means: str, fix: str) -> None:
+    """Refuse a mask that is neither boolean nor floating point (an integer 1/0 mask, say)."""
+    if mask.dtype != torch.bool and not mask.is_floating_point():
+        raise ValueError(
+            f"{name} must be boolean (True = {true_means}) or floating point (added to the "
+            f"scores: 0 = allowed, -inf = blocked), got dtype {mask.dtype}. A tokenizer's "
+            f"attention_mask (1 = token, 0 = padding) becomes {fix}."
+        )
+
+
+def _check_mask(mask: Tensor, q: Tensor, k: Tensor, v: Tensor) -> None:
+    """Check :func:`scaled_dot_product_attention`'s ``mask``: its type, and that it broadcasts
+    to the scores' shape (..., Lq, Lk) without enlarging it."""
+    _check_tensor("mask", mask, 1, "broadcastable to (..., Lq, Lk)")
+    _check_mask_dtype(
+        "mask", mask, "may attend", "a boolean mask with padding_mask(attention_mask)"
+    )
+    scores_shape = _scores_shape(q, k, v)
+    try:
+        full = torch.broadcast_shapes(mask.shape, scores_shape)
+    except RuntimeError as error:
+        raise ValueError(
+            f"mask of shape {tuple(mask.shape)} does not broadcast to the scores' shape {scores_shape} (..., Lq, Lk)."
+        ) from error
+    if full != torch.Size(scores_shape):
+        raise ValueError(
+            f"mask of shape {tuple(mask.shape)} would enlarge the scores' shape {scores_shape} to {tuple(full)}; "
+            "give it the scores' batch dims (see padding_mask(..., heads=...))."
+        )
+
+
+def _check_heads(d_model: int, num_heads: int) -> None:
+    """Check that ``d_model`` splits into ``num_heads`` heads of equal size."""
+    if (
+        not isinstance(d_model, int)
+        or not isinstance(num_heads, int)
+        or d_model < 1
+        or num_heads < 1
+    ):
+        raise ValueError(
+            f"d_model and num_heads must be positive ints, got {d_model!r} and {num_heads!r}."
+        )
+    if d_model % num_heads:
+        raise ValueError(
+            f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets d_model / num_heads dims."
+        )
+
+
+def _check_mha_inputs(query: Tensor, key: Tensor, value: Tensor, d_model: int) -> None:
+    """Check that query, key and value are (batch, L, d_model), with one batch size and with
+    as many keys as values."""
+    for name, x in (("query", query), ("key", key), ("value", value)):
+        _check_tensor(name, x, 3, "(batch, L, d_model)")
+        if x.dim() != 3 or x.shape[-1] != d_model:
+            raise ValueError(f"{name} must have shape (batch, L, {d_model}), got {tuple(x.shape)}.")
+    if key.shape[:2] != value.shape[:2] or query.shape[0] != key.shape[0]:
+        raise ValueError(
+            f"query, key and value must share the batch size, and key and value the length; got "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}."
+        )
+
+
+def _check_mha_masks(
+    key_padding_mask: Tensor | None,
+    attn_mask: Tensor | None,
+    query: Tensor,
+    key: Tensor,
+    heads: int,
+) -> None:
+    """Check :class:`MultiHeadAttention`'s masks: ``key_padding_mask`` (batch, Lk) and
+    ``attn_mask`` (Lq, Lk) or (batch * heads, Lq, Lk), each boolean or floating point."""
+    batch, lq, lk = query.shape[0], query.shape[1], key.shape[1]
+    fix = "a key_padding_mask with ~attention_mask.bool()"
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (batch, lk):
+            raise ValueError(
+                f"key_padding_mask must have shape (batch, Lk) = {(batch, lk)} (True or -inf at "
+                f"padding), got {key_padding_mask.dtype} {tuple(key_padding_mask.shape)}."
+            )
+        _check_mask_dtype("key_padding_mask", key_padding_mask, "padding, ignored", fix)
+    if attn_mask is not None:
+        if tuple(attn_mask.shape) not in ((lq, lk), (batch * heads, lq, lk)):
+            raise ValueError(
+                f"attn_mask must have shape (Lq, Lk) = {(lq, lk)} or (batch * heads, Lq, Lk) = "
+                f"{(batch * heads, lq, lk)}, got {tuple(attn_mask.shape)}."
+            )
+        _check_mask_dtype("attn_mask", attn_mask, "blocked", fix)
+
+
+def _check_feed_forward(dim_feedforward: int, activation: str) -> None:
+    """Check the feed-forward network's size and activation name."""
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}.")
+    if not isinstance(dim_feedforward, int) or dim_feedforward < 1:
+        raise ValueError(f"dim_feedforward must be a positive int, got {dim_feedforward!r}.")
+
+
+def _to_additive_mask(mask: Tensor, like: Tensor, true_blocks: bool) -> Tensor:
+    """A checked mask as a float mask to add to the scores: 0 = allowed, ``-inf`` = blocked.
+
+    A boolean mask is True where attention is blocked if ``true_blocks`` (as in
+    ``nn.MultiheadAttention``), else True where it is allowed (as in
+    ``F.scaled_dot_product_attention``). A float mask is already additive: only its dtype and
+    device change. The result has ``like``'s dtype and device.
+    """
+    mask = mask.to(like.device)
+    if mask.dtype != torch.bool:
+        return mask.to(like.dtype)
+    blocked = mask if true_blocks else ~mask
+    additive = torch.zeros(mask.shape, dtype=like.dtype, device=like.device)
+    return additive.masked_fill(blocked, float("-inf"))
+
+
+def _mha_additive_mask(
+    key_padding_mask: Tensor | None, attn_mask: Tensor | None, heads: int, like: Tensor
+) -> Tensor | None:
+    """:class:`MultiHeadAttention`'s two checked masks (True = blocked, or float) as one float
+    mask to add to scores of shape (batch, heads, Lq, Lk); None when neither is given."""
+    total = None
+    if key_padding_mask is not None:  # (batch, Lk) -> (batch, 1, 1, Lk): the same for each query
+        total = _to_additive_mask(key_padding_mask, like, true_blocks=True)[:, None, None, :]
+    if attn_mask is not None:
+        if attn_mask.dim() == 3:  # (batch * heads, Lq, Lk) -> (batch, heads, Lq, Lk)
+            attn_mask = attn_mask.reshape(-1, heads, *attn_mask.shape[1:])
+        extra = _to_additive_mask(attn_mask, like, true_blocks=True)
+        total = extra if total is None else total + extra
+    return total
