@@ -5,8 +5,9 @@
     python dev.py test      run all tests (unit tests and every notebook, offline)
     python dev.py lab       open JupyterLab on the notebooks with the project's environment
 
-Other commands: install (set-up without running the series), run [notebooks...] [--fast],
-doctor, prepare, clean (strip notebook outputs). On Windows use `py dev.py ...`.
+Other commands: install (set-up without running the series), run [notebooks...] [--fast]
+(python -m tools.series), doctor, prepare, clean (strip notebook outputs, except in the
+# NBVAL_CHECK_OUTPUT cells). On Windows use `py dev.py ...`.
 setup/install --keep-torch: use the torch already installed (a CUDA build on a GPU machine)
 instead of installing the CPU pin.
 
@@ -124,7 +125,7 @@ def main(argv: list[str]) -> None:
         in_venv("-m", "tutorial_utils", "prepare")
         run_args = [a for a in rest if a not in {"--force", "--keep-torch"}]
         if "--no-run" not in run_args:
-            in_venv("-m", "tutorial_utils", "run", *run_args)
+            in_venv("-m", "tools.series", *run_args)
     elif command == "test":
         install()
         env = {
@@ -135,7 +136,10 @@ def main(argv: list[str]) -> None:
     elif command == "lab":
         install()
         in_venv("-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *lab_options(rest))
-    elif command in {"run", "doctor", "prepare"}:
+    elif command == "run":
+        install()
+        in_venv("-m", "tools.series", *rest)
+    elif command in {"doctor", "prepare"}:
         install()
         in_venv("-m", "tutorial_utils", command, *rest)
     elif command == "pack":
@@ -145,32 +149,13 @@ def main(argv: list[str]) -> None:
             sys.exit("Usage: python dev.py student-copy DIR")
         student_copy(Path(rest[0]).expanduser())
     elif command == "clean":
+        from tools import checked_outputs  # stdlib only at import
+
         for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
-            if ".ipynb_checkpoints" not in path.parts and clean_notebook(path):
+            if ".ipynb_checkpoints" not in path.parts and checked_outputs.clean_notebook(path):
                 print(f"cleaned {path.relative_to(ROOT)}")
     else:
         sys.exit(f"Unknown command {command!r}.\n{__doc__}")
-
-
-def clean_notebook(path: Path) -> bool:
-    """Drop outputs and execution counts, except in cells whose first line is # NBVAL_CHECK_OUTPUT."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    before = json.dumps(notebook, sort_keys=True)
-    for cell in notebook.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        source = "".join(cell.get("source", []))
-        keep = source.lstrip().startswith("# NBVAL_CHECK_OUTPUT")
-        if not keep:
-            cell["outputs"] = []
-            cell["execution_count"] = None
-        cell.get("metadata", {}).pop("execution", None)
-        cell.get("metadata", {}).pop("papermill", None)
-    notebook.get("metadata", {}).pop("papermill", None)
-    if json.dumps(notebook, sort_keys=True) == before:
-        return False
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return True
 
 
 # --- classroom kit: pack, set-up from a pack, student copy (docs/teaching.md) -----------------
@@ -187,6 +172,7 @@ offline = true
 STUDENT_PARTS = [
     "notebooks",
     "tutorial_utils",
+    "tools",
     "apps",
     "scripts",
     "dev.py",
@@ -423,7 +409,7 @@ def setup_from(args: list[str]) -> None:
     in_venv("-m", "tutorial_utils", "prepare", env=offline)  # checks; builds only what is missing
     rest = [a for i, a in enumerate(args) if a != "--from" and (i == 0 or args[i - 1] != "--from")]
     if "--no-run" not in rest:
-        in_venv("-m", "tutorial_utils", "run", *[a for a in rest if a != "--force"], env=offline)
+        in_venv("-m", "tools.series", *[a for a in rest if a != "--force"], env=offline)
 
 
 def lab_options(args: list[str]) -> list[str]:

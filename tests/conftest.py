@@ -1,7 +1,8 @@
-"""Shared test set-up: offline by default, quiet, a headless matplotlib."""
+"""Shared test set-up: offline by default, quiet, a headless matplotlib, deprecations fail."""
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -12,6 +13,40 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+# --- deprecations fail the test that triggers them ------------------------------------------
+# Python's FutureWarning / DeprecationWarning are errors (pyproject.toml, filterwarnings);
+# transformers announces some deprecations through its logger instead, caught here.
+class _DeprecationRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "deprecat" in record.getMessage().lower():
+            self.messages.append(f"{record.name}: {record.getMessage()}")
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """A tutorial cache of the test's own (``TUTORIAL_CACHE``), forgotten afterwards."""
+    from tutorial_utils import cache
+
+    monkeypatch.setenv("TUTORIAL_CACHE", str(tmp_path / "cache"))
+    cache._checked.clear()
+    yield tmp_path / "cache"
+    cache._checked.clear()
+
+
+@pytest.fixture(autouse=True)
+def fail_on_logged_deprecations():
+    records = _DeprecationRecords()
+    library = logging.getLogger("transformers")
+    library.addHandler(records)
+    yield
+    library.removeHandler(records)
+    assert not records.messages, "deprecated API used: " + "; ".join(records.messages)
 
 
 # --- a real headless browser for tests that open pages ----------------------------------------

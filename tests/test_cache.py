@@ -10,14 +10,6 @@ import pytest
 from tutorial_utils import cache
 
 
-@pytest.fixture
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUTORIAL_CACHE", str(tmp_path / "cache"))
-    cache._checked.clear()
-    yield tmp_path / "cache"
-    cache._checked.clear()
-
-
 def make_builder(calls: list):
     def build(folder):
         calls.append(folder)
@@ -212,3 +204,14 @@ def test_read_only_cache_still_serves_complete_entries(private_cache, monkeypatc
     assert cache.get_or_build("a", make_builder([]), "v1") == entry
     assert leftover.exists()  # without the lock, nothing is removed
     assert cache.cache_summary()[0]["state"].startswith("leftover")
+
+
+def test_cache_command_reports_an_entry_built_by_an_older_recipe(private_cache, capsys):
+    from tutorial_utils.__main__ import main
+    from tutorial_utils.offline_models import SENTIMENT_ENTRY, SENTIMENT_RECIPE
+
+    cache.get_or_build(SENTIMENT_ENTRY, make_builder([]), "sentiment-v0")
+    capsys.readouterr()  # forget the build's own messages
+    assert main(["cache"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if SENTIMENT_ENTRY in line)
+    assert "out of date" in row and SENTIMENT_RECIPE in row

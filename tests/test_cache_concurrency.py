@@ -39,14 +39,6 @@ print("RESULT", cache.get_or_build(name, build, "v1", "the test entry"), flush=T
 """
 
 
-@pytest.fixture
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUTORIAL_CACHE", str(tmp_path / "cache"))
-    cache._checked.clear()
-    yield tmp_path / "cache"
-    cache._checked.clear()
-
-
 class Workers:
     """Start worker processes; read what they print; never leave one running."""
 

@@ -1,4 +1,4 @@
-"""The classroom kit (issue 13, docs/teaching.md).
+"""The classroom kit (docs/teaching.md).
 
 End to end, as a teacher and a laptop would: ``python dev.py pack DIR --fast`` (pip downloads
 the wheels; the models already built go into the cache archive), then a fresh virtual
@@ -24,9 +24,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from tools.html_export import export_html, static_widgets
 from tutorial_utils import cache, env
 from tutorial_utils.env import project_root
-from tutorial_utils.html_export import export_html, static_widgets
 
 ROOT = project_root()
 DEV = ROOT / "dev.py"

@@ -8,7 +8,7 @@ type tensor to numpy"). On a CPU everything is on the CPU, so running the notebo
 proves nothing. This file checks it in two ways.
 
 1. A static scan of every code cell of every lesson and solution notebook (lessons 00-09 as
-   they appear: :func:`tutorial_utils.runner.lesson_notebooks`), cell after cell in order. It
+   they appear: :func:`tools.series.lesson_notebooks`), cell after cell in order. It
    follows, by name, which values are *on the device*: models from ``tu.load_model`` or moved
    with ``.to(...)``/``.cuda()`` (``Module.to`` and ``BatchEncoding.to`` work in place),
    models trained by ``tu.classifier.train_classifier`` or given to ``Trainer(model=...)``,
@@ -58,7 +58,7 @@ proves nothing. This file checks it in two ways.
    tensors is given one.
 
 3. The package's own training and evaluation code (``tutorial_utils.classifier``, the offline
-   builders of ``tutorial_utils.builders``, with tiny models) runs on a fake GPU: a
+   builders of ``tutorial_utils.offline_models``, with tiny models) runs on a fake GPU: a
    ``TorchFunctionMode`` under which ``.to("cuda")`` marks tensors instead of moving them, and
    mixing marked and unmarked tensors fails as on CUDA. It checks that the model and every
    batch go to ``tu.device()`` and results come back; it cannot check CUDA kernels, memory,
@@ -82,7 +82,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tutorial_utils.runner import lesson_notebooks  # noqa: E402
+from tools.series import lesson_notebooks  # noqa: E402
 
 # --- part 1: the static scan -------------------------------------------------------------------
 
@@ -732,7 +732,7 @@ SETUP = 'import torch\nimport numpy as np\nimport tutorial_utils as tu\ntokenize
 
 
 def test_scan_catches_the_lesson_01_failure():
-    """The cell that failed on an H100 (issue 10), as it was, and as fixed."""
+    """The lesson 01 cell that failed on an H100 (inputs left on the CPU), as it was and fixed."""
     broken = """
 model = tu.load_model("encoder", output_attentions=True)
 encoded = tokenizer(SENTENCE, return_tensors="pt")
@@ -905,7 +905,7 @@ def test_metrics_helpers_bring_device_tensors_back():
     assert set(tu.metrics.compute_metrics((logits, labels))) == {"accuracy", "f1"}
     cm = tu.metrics.confusion(labels, logits, num_labels=2)
     assert cm.tolist() == [[1, 1], [0, 1]]
-    assert tu.metrics.plot_confusion_matrix(_gpu_like(torch.tensor(cm)), ["neg", "pos"])
+    assert tu.plotting.plot_confusion_matrix(_gpu_like(torch.tensor(cm)), ["neg", "pos"])
     assert tu.metrics.majority_baseline(labels, labels)["label"] == 0
     bf16 = _gpu_like(torch.tensor([[0.1, 0.9]], dtype=torch.bfloat16))
     assert tu.metrics.to_labels(bf16).tolist() == [1]
@@ -1029,10 +1029,10 @@ def fake_gpu(monkeypatch):
     """The fake GPU as ``tu.device()`` of the package's training code (CUDA absent here)."""
     import torch
 
-    from tutorial_utils import builders, classifier
+    from tutorial_utils import classifier, offline_models
 
     monkeypatch.setattr(classifier, "default_device", lambda: "cuda")
-    monkeypatch.setattr(builders, "default_device", lambda: "cuda")
+    monkeypatch.setattr(offline_models, "default_device", lambda: "cuda")
     monkeypatch.setattr(torch.cuda, "synchronize", lambda *args, **kwargs: None)
     mode = _fake_gpu_mode()
     make_parameter = torch.nn.Parameter.__new__
@@ -1046,7 +1046,7 @@ def fake_gpu(monkeypatch):
 
 
 def test_fake_gpu_fails_where_cuda_fails(fake_gpu):
-    """The lesson 01 mistake (issue 10) fails on the fake GPU as it did on an H100."""
+    """The lesson 01 mistake (CPU inputs, GPU model) fails on the fake GPU as it did on an H100."""
     import torch
 
     embedding = torch.nn.Embedding(10, 4)
@@ -1097,7 +1097,7 @@ def _tiny_bert(kind: str):
     """A small random BERT with the offline MiniLM tokenizer's vocabulary."""
     from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
 
-    from tutorial_utils import builders
+    from tutorial_utils import offline_models
 
     config = BertConfig(
         vocab_size=30522,
@@ -1105,8 +1105,8 @@ def _tiny_bert(kind: str):
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=64,
-        id2label=builders.ID2LABEL,
-        label2id={v: k for k, v in builders.ID2LABEL.items()},
+        id2label=offline_models.ID2LABEL,
+        label2id={v: k for k, v in offline_models.ID2LABEL.items()},
     )
     return (BertForMaskedLM if kind == "fill-mask" else BertForSequenceClassification)(config)
 
@@ -1114,19 +1114,25 @@ def _tiny_bert(kind: str):
 def test_builder_evaluations_run_on_the_gpu(fake_gpu):
     from transformers import AutoTokenizer
 
-    from tutorial_utils import builders
-    from tutorial_utils.loading import minilm_dir
+    from tutorial_utils import offline_models
+    from tutorial_utils.offline_models import minilm_dir
 
     tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()))
     masked_lm, classifier = _tiny_bert("fill-mask").eval(), _tiny_bert("sentiment").eval()
-    chunks = builders._chunks(tokenizer, ["the film was fun and the plot was good " * 6] * 3, 32)
+    chunks = offline_models._chunks(
+        tokenizer, ["the film was fun and the plot was good " * 6] * 3, 32
+    )
     with fake_gpu() as gpu:
         masked_lm.to("cuda")
         classifier.to("cuda")
         texts, labels = ["a good film", "a bad film", "fine"], [1, 0, 1]
-        assert 0 <= builders.sentiment_accuracy(classifier, tokenizer, texts, labels) <= 1
-        assert 0 <= builders.masked_top_k_accuracy(masked_lm, tokenizer, chunks, batch_size=2) <= 1
-        assert len(builders.fill_mask_probe(masked_lm, tokenizer)) == 5
+        assert 0 <= offline_models.sentiment_accuracy(classifier, tokenizer, texts, labels) <= 1
+        assert (
+            0
+            <= offline_models.masked_top_k_accuracy(masked_lm, tokenizer, chunks, batch_size=2)
+            <= 1
+        )
+        assert len(offline_models.fill_mask_probe(masked_lm, tokenizer)) == 5
         assert gpu.calls["embedding"] >= 3
 
 
@@ -1135,25 +1141,25 @@ def test_offline_builds_train_on_the_gpu(fake_gpu, monkeypatch, tmp_path, role):
     """The whole build (a tiny model, two steps) runs on the GPU and saves a CPU model."""
     import transformers
 
-    from tutorial_utils import builders
+    from tutorial_utils import offline_models
 
     model = _tiny_bert(role)
-    monkeypatch.setattr(builders, "_new_masked_lm", lambda source, dropout=0.1: model)
+    monkeypatch.setattr(offline_models, "_new_masked_lm", lambda source, dropout=0.1: model)
     monkeypatch.setattr(
         transformers.AutoModelForSequenceClassification, "from_pretrained", lambda *a, **k: model
     )
     folder = tmp_path / role
     with fake_gpu() as gpu:
         if role == "fill-mask":
-            recipe = builders.FillMaskRecipe(
+            recipe = offline_models.FillMaskRecipe(
                 steps=2, batch_size=8, train_reviews=60, eval_chunks=8, eval_batch_size=8
             )
             with pytest.warns(RuntimeWarning, match="quality bar"):  # two steps of a tiny model
-                figures = builders.build_fill_mask(folder, recipe, progress=False)
+                figures = offline_models.build_fill_mask(folder, recipe, progress=False)
         else:
-            recipe = builders.SentimentRecipe(steps=2, batch_size=8, eval_batch_size=512)
+            recipe = offline_models.SentimentRecipe(steps=2, batch_size=8, eval_batch_size=512)
             with pytest.warns(RuntimeWarning, match="quality bar"):
-                figures = builders.build_sentiment(folder, recipe, progress=False)
+                figures = offline_models.build_sentiment(folder, recipe, progress=False)
     assert figures["device"] == "cuda"
     assert gpu.calls["cross_entropy"] >= 2  # the training steps' losses were computed there
     assert (folder / "model.safetensors").exists()

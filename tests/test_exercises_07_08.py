@@ -141,7 +141,7 @@ def chat_model():
 
     import tutorial_utils as tu
 
-    checkpoint = tu.model_source("chat").model
+    checkpoint = tu.loading.resolve("chat").model
     return AutoModelForCausalLM.from_pretrained(checkpoint).eval(), AutoTokenizer.from_pretrained(
         checkpoint
     )

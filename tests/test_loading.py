@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tutorial_utils as tu
-from tutorial_utils import integrity, loading
+from tutorial_utils import integrity, loading, offline_models
 
 
 def test_unknown_role_lists_valid_roles():
@@ -79,8 +79,8 @@ def test_missing_package_names_the_install_command(monkeypatch):
 
 
 def test_generator_offline_is_smollm2_from_the_cache():
-    folder = loading.smollm2_dir()
-    assert tu.cache.entry_problem(folder, loading.SMOLLM2_RECIPE) is None
+    folder = offline_models.smollm2_dir()
+    assert tu.cache.entry_problem(folder, offline_models.SMOLLM2_RECIPE) is None
     tokenizer = tu.load_tokenizer("generator")
     model = tu.load_model("generator")
     assert model.config.model_type == "llama"

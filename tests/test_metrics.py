@@ -1,18 +1,13 @@
-"""Metrics of lesson 06, checked against scikit-learn; plot input validation."""
+"""Metrics of lesson 06, checked against scikit-learn."""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from transformers import EvalPrediction
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score  # noqa: E402
-from transformers import EvalPrediction  # noqa: E402
-
-from tutorial_utils import metrics  # noqa: E402
+from tutorial_utils import metrics
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.normal(size=(200, 2))
@@ -71,31 +66,3 @@ def test_mismatched_lengths_raise():
         metrics.accuracy([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="shape"):
         metrics.accuracy(np.zeros((2, 2, 2)), [0, 1])
-
-
-def test_plot_confusion_matrix_returns_figure():
-    fig = metrics.plot_confusion_matrix(np.array([[5, 2], [1, 7]]), ["neg", "pos"], title="t")
-    assert isinstance(fig, matplotlib.figure.Figure)
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts == ["5", "2", "1", "7"]
-    plt.close(fig)
-    fig = metrics.plot_confusion_matrix(np.eye(3, dtype=int), ["a", "b", "c"], normalize=True)
-    plt.close(fig)
-
-
-@pytest.mark.parametrize(
-    ("cm", "labels", "message"),
-    [
-        (np.zeros((2, 3)), ["a", "b"], "square"),
-        (np.zeros(4), ["a", "b"], "square"),
-        (np.zeros((2, 2, 2)), ["a", "b"], "square"),
-        (np.zeros((0, 0)), [], "empty"),
-        (np.array([[1, -1], [0, 2]]), ["a", "b"], "negative"),
-        (np.array([[1, 0], [0, 2]]), ["a", "b", "c"], "3 label names"),
-        (np.array([[1, 0], [0, 2]]), ["a"], "1 label names"),
-        (np.array([["x", "y"], ["z", "w"]]), ["a", "b"], "numbers"),
-    ],
-)
-def test_plot_confusion_matrix_rejects_bad_input(cm, labels, message):
-    with pytest.raises(ValueError, match=message):
-        metrics.plot_confusion_matrix(cm, labels)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
+from tools.checked_outputs import is_checked
+from tools.series import lesson_notebooks, run_notebook
 from tutorial_utils.env import project_root
-from tutorial_utils.runner import lesson_notebooks, run_notebook
 
 ROOT = project_root()
 RUNS = ROOT / "outputs" / "test-runs"
@@ -52,16 +54,28 @@ def test_notebook_runs_with_papermill(path, extra):
     result = run_notebook(path, folder, {"FAST": True, **extra}, html=False)
     print(f"{path.name}: {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
     assert result.status == "ok", f"{path.name} failed: {result.error} (see {result.output})"
+    notices = _deprecation_notices(result.output)
+    assert not notices, f"{path.name} uses a deprecated API: {notices} (see {result.output})"
+
+
+def _deprecation_notices(executed) -> list[str]:
+    """Lines of an executed notebook's outputs that announce a deprecation."""
+    found = []
+    for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", []))
+            text += "".join(output.get("data", {}).get("text/plain", []))
+            found += [
+                line.strip()
+                for line in text.splitlines()
+                if re.search(r"deprecat|FutureWarning", line, re.IGNORECASE)
+            ]
+    return found
 
 
 def _has_checked_outputs(path) -> bool:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return any(
-        c["cell_type"] == "code"
-        and "".join(c["source"]).lstrip().startswith("# NBVAL_CHECK_OUTPUT")
-        and c.get("outputs")
-        for c in cells
-    )
+    return any(is_checked(c) and c.get("outputs") for c in cells)
 
 
 CHECKED = [p for p in NOTEBOOKS if _has_checked_outputs(p)]

@@ -195,3 +195,31 @@ def test_plot_heads_title():
     fig = plotting.plot_heads(_weights(2, 5, 5), list("abcde"), title="a sentence")
     assert fig._suptitle is not None and fig._suptitle.get_text() == "a sentence"
     assert plotting.plot_heads(_weights(2, 5, 5), list("abcde"))._suptitle is None
+
+
+def test_plot_confusion_matrix_returns_figure():
+    fig = plotting.plot_confusion_matrix(np.array([[5, 2], [1, 7]]), ["neg", "pos"], title="t")
+    assert isinstance(fig, Figure)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == ["5", "2", "1", "7"]
+    assert fig.axes[0].get_xlabel() == "predicted" and fig.axes[0].get_title() == "t"
+    fig = plotting.plot_confusion_matrix(np.array([[3, 1], [0, 0]]), ["a", "b"], normalize=True)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["75%", "25%", "0%", "0%"]
+
+
+@pytest.mark.parametrize(
+    ("cm", "labels", "message"),
+    [
+        (np.zeros((2, 3)), ["a", "b"], "square"),
+        (np.zeros(4), ["a", "b"], "square"),
+        (np.zeros((2, 2, 2)), ["a", "b"], "square"),
+        (np.zeros((0, 0)), [], "empty"),
+        (np.array([[1, -1], [0, 2]]), ["a", "b"], "negative"),
+        (np.array([[1, 0], [0, 2]]), ["a", "b", "c"], "3 label names"),
+        (np.array([[1, 0], [0, 2]]), ["a"], "1 label names"),
+        (np.array([["x", "y"], ["z", "w"]]), ["a", "b"], "numbers"),
+    ],
+)
+def test_plot_confusion_matrix_rejects_bad_input(cm, labels, message):
+    with pytest.raises(ValueError, match=message):
+        plotting.plot_confusion_matrix(cm, labels)

@@ -9,8 +9,9 @@ import pytest
 import tomllib
 import yaml
 
+from tools.checked_outputs import is_checked
+from tools.series import lesson_notebooks
 from tutorial_utils.env import project_root
-from tutorial_utils.runner import lesson_notebooks
 
 ROOT = project_root()
 
@@ -121,7 +122,7 @@ def test_notebook_is_clean_and_follows_the_anatomy(path):
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
-        if source.lstrip().startswith("# NBVAL_CHECK_OUTPUT"):
+        if is_checked(cell):
             continue
         assert not cell.get("outputs"), f"stored output in a cell: {source[:60]!r}"
         assert cell.get("execution_count") is None, f"execution count in: {source[:60]!r}"

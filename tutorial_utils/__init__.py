@@ -27,9 +27,9 @@ from .loading import (
     load_model,
     load_pipeline,
     load_tokenizer,
-    model_source,
     roles_table,
 )
+from .pairs import load_pairs
 from .precision import mixed_precision_args
 
 __all__ = [
@@ -45,11 +45,11 @@ __all__ = [
     "hub_is_reachable",
     "hub_status",
     "load_model",
+    "load_pairs",
     "load_pipeline",
     "load_reviews",
     "load_tokenizer",
     "mixed_precision_args",
-    "model_source",
     "output_dir",
     "quiet",
     "roles_table",
@@ -59,7 +59,7 @@ __all__ = [
 
 _SUBMODULES = {
     "attention",
-    "builders",
+    "batching",
     "cache",
     "classifier",
     "data",
@@ -70,10 +70,10 @@ _SUBMODULES = {
     "loading",
     "lora",
     "metrics",
+    "offline_models",
     "pairs",
     "plotting",
     "precision",
-    "runner",
 }
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m tutorial_utils doctor | prepare | run | cache``."""
+"""Command line: ``python -m tutorial_utils doctor | prepare | cache``."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def _doctor(_: argparse.Namespace) -> int:
             problems += 1
         print(f"  {item.distribution:<20} {item.relpath:<36} {state}")
     from .cache import cache_summary
+    from .offline_models import RECIPE_VERSION
 
-    rows = cache_summary()
+    rows = cache_summary(RECIPE_VERSION)
     print(f"Tutorial cache ({len(rows)} entries)")
     for row in rows:
         print(f"  {row['entry']:<32} {row['size_mb']:>8.1f} MB  {row['state']}")
@@ -43,30 +44,20 @@ def _prepare(args: argparse.Namespace) -> int:
     """Build every offline asset ahead of a class (no-op where the cache is complete)."""
     from tqdm.auto import tqdm
 
-    from . import loading
+    from . import data, offline_models
     from .env import quiet
 
     quiet()
     steps = [
-        ("encoder / embedder: all-MiniLM-L6-v2 (verify package)", loading.minilm_dir),
-        ("generator / chat: SmolLM2-135M-Instruct (dequantise GGUF)", loading.smollm2_dir),
+        ("encoder / embedder: all-MiniLM-L6-v2 (verify package)", offline_models.minilm_dir),
+        ("generator / chat: SmolLM2-135M-Instruct (dequantise GGUF)", offline_models.smollm2_dir),
+        ("movie reviews (verify package)", data.reviews_csv),
+        ("sentiment: MiniLM fine-tuned on Rotten Tomatoes", offline_models.sentiment_model_dir),
         (
-            "movie reviews (verify package)",
-            lambda: __import__("tutorial_utils.data").data.reviews_csv(),
+            "fill-mask: all-MiniLM-L6-v2 + masked-LM head, trained further on IMDB",
+            offline_models.fill_mask_model_dir,
         ),
     ]
-    try:
-        from . import builders
-
-        steps += [
-            ("sentiment: MiniLM fine-tuned on Rotten Tomatoes", builders.sentiment_model_dir),
-            (
-                "fill-mask: all-MiniLM-L6-v2 + masked-LM head, trained further on IMDB",
-                builders.fill_mask_model_dir,
-            ),
-        ]
-    except ImportError as error:
-        print(f"builders unavailable ({error}); skipping the built models")
     bar = tqdm(steps, desc="preparing offline assets", unit="asset", disable=args.no_progress)
     for name, step in bar:
         bar.set_postfix_str(name.split(":")[0])
@@ -74,18 +65,6 @@ def _prepare(args: argparse.Namespace) -> int:
         path = step()
         tqdm.write(f"  done  {name}  ({time.perf_counter() - started:.1f} s)  {path}")
     return 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .runner import lesson_notebooks, run_series
-
-    notebooks = [Path(n).resolve() for n in args.notebooks] or lesson_notebooks(
-        not args.no_solutions
-    )
-    results = run_series(
-        notebooks, Path(args.output) if args.output else None, fast=args.fast, html=not args.no_html
-    )
-    return 0 if all(r.status == "ok" for r in results) else 1
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -117,8 +96,10 @@ def _cache(args: argparse.Namespace) -> int:
             f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} from {cache_dir()}"
         )
         return 0
+    from .offline_models import RECIPE_VERSION
+
     print(cache_dir())
-    for row in cache_summary():
+    for row in cache_summary(RECIPE_VERSION):
         print(f"  {row['entry']:<32} {row['size_mb']:>8.1f} MB  {row['state']}")
     return 0
 
@@ -129,12 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("doctor", help="print the environment report and check offline assets")
     prepare = sub.add_parser("prepare", help="build every offline asset now (ahead of a class)")
     prepare.add_argument("--no-progress", action="store_true")
-    run = sub.add_parser("run", help="execute notebooks one after another and print a table")
-    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in order)")
-    run.add_argument("--fast", action="store_true", help="small sizes (TUTORIAL_FAST=1)")
-    run.add_argument("--no-solutions", action="store_true")
-    run.add_argument("--no-html", action="store_true")
-    run.add_argument("--output", help="folder for executed copies (default outputs/series)")
     cache = sub.add_parser("cache", help="show the cache folder, or clear it")
     cache.add_argument(
         "--clear",
@@ -150,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         "--import", dest="import_", metavar="FILE", help="unpack a tar file, verify, install it"
     )
     args = parser.parse_args(argv)
-    handler = {"doctor": _doctor, "prepare": _prepare, "run": _run, "cache": _cache}[args.command]
+    handler = {"doctor": _doctor, "prepare": _prepare, "cache": _cache}[args.command]
     return handler(args)
 
 

@@ -36,10 +36,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from transformers import get_cosine_schedule_with_warmup
 
 from .attention import TransformerEncoderLayer
+from .batching import length_batches
 from .env import device as default_device
-from .precision import autocast, grad_scaler
+from .metrics import accuracy
+from .precision import autocast, grad_scaler, scaled_step
 
 __all__ = [
     "DEFAULTS",
@@ -177,14 +180,12 @@ def _columns(dataset: Any, name: str) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def _batches(
-    ids: Tensor, mask: Tensor, labels: Tensor, batch_size: int, order: list[int] | None = None
-):
-    order = order if order is not None else list(range(len(ids)))
-    for start in range(0, len(order), batch_size):
-        index = torch.tensor(order[start : start + batch_size], device=ids.device)
+def _trimmed(ids: Tensor, mask: Tensor, labels: Tensor, batches: list[list[int]]):
+    """Yield each batch of rows with the padding columns that no row of it needs cut off."""
+    for batch in batches:
+        index = torch.tensor(batch, device=ids.device)
         batch_mask = mask[index]
-        length = max(int(batch_mask.sum(1).max()), 1)  # trim the padding no row needs
+        length = max(int(batch_mask.sum(1).max()), 1)
         yield ids[index, :length], batch_mask[:, :length], labels[index]
 
 
@@ -197,18 +198,22 @@ def _evaluate(
     batch_size: int,
     mixed_precision: bool = True,
 ) -> tuple[float, float]:
+    """Mean loss and accuracy, in batches of similar length (each padded as little as needed)."""
     was_training = model.training
     model.eval()
     where = _device_of(model)
     ids, mask, labels = ids.to(where), mask.to(where), labels.to(where)
-    total_loss, correct = 0.0, 0
-    for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels, batch_size):
+    batches = length_batches(mask.sum(1).tolist(), batch_size)
+    total_loss, predictions = 0.0, torch.empty_like(labels)
+    for batch, (batch_ids, batch_mask, batch_labels) in zip(
+        batches, _trimmed(ids, mask, labels, batches), strict=True
+    ):
         with autocast(where, mixed_precision):
             logits = model(batch_ids, batch_mask).float()
         total_loss += F.cross_entropy(logits, batch_labels, reduction="sum").item()
-        correct += int((logits.argmax(-1) == batch_labels).sum())
+        predictions[torch.tensor(batch, device=where)] = logits.argmax(-1)
     model.train(was_training)
-    return total_loss / len(labels), correct / len(labels)
+    return total_loss / len(labels), accuracy(predictions, labels)
 
 
 def evaluate_accuracy(
@@ -241,7 +246,7 @@ def train_classifier(
     device: str | torch.device | None = None,
     mixed_precision: bool = True,
 ) -> dict[str, list[float]]:
-    """Train with AdamW (linear warm-up then cosine decay) and return the history.
+    """Train with AdamW and transformers' ``get_cosine_schedule_with_warmup``; return the history.
 
     History (a dict of lists): ``step`` and ``train_loss`` (mean loss over the last
     ``log_every`` steps), and, after every epoch, ``eval_step``, ``eval_loss``,
@@ -274,14 +279,7 @@ def train_classifier(
     warmup = max(1, total // 10)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scaler = grad_scaler(where, mixed_precision)  # enabled for float16 on CUDA only
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: (
-            (s + 1) / warmup
-            if s < warmup
-            else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
-        ),
-    )
+    scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, total)
     history: dict[str, list[float]] = {
         "step": [],
         "train_loss": [],
@@ -291,21 +289,17 @@ def train_classifier(
         "epoch": [],
     }
     step, running = 0, []
+    optimizer.zero_grad(set_to_none=True)  # no gradient left from earlier use of the model
     model.train()
     for epoch in range(1, epochs + 1):
         order = list(range(len(labels)))
         rng.shuffle(order)
-        for batch_ids, batch_mask, batch_labels in _batches(ids, mask, labels_t, batch_size, order):
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        for batch_ids, batch_mask, batch_labels in _trimmed(ids, mask, labels_t, batches):
             with autocast(where, mixed_precision):  # mixed precision on CUDA; nothing on the CPU
                 logits = model(batch_ids, batch_mask)
             loss = F.cross_entropy(logits.float(), batch_labels)
-            optimizer.zero_grad()
-            scaler.scale(loss).backward()
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
+            scaled_step(loss, model, optimizer, scheduler, scaler)  # backward, clip, step
             step += 1
             running.append(loss.item())
             if step % log_every == 0:
@@ -430,11 +424,13 @@ def train_from_scratch(
     if model.device.type == "cuda":
         torch.cuda.synchronize()  # the clock stops when the GPU has finished
     seconds = time.perf_counter() - started
-    accuracy = evaluate_accuracy(model, reviews["test"], tokenizer, max_length=config["max_length"])
+    test_accuracy = evaluate_accuracy(
+        model, reviews["test"], tokenizer, max_length=config["max_length"]
+    )
     return {
         "model": model,
         "history": history,
-        "test_accuracy": accuracy,
+        "test_accuracy": test_accuracy,
         "seconds": seconds,
         "device": str(model.device.type),
         "config": config,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import random
@@ -192,7 +193,12 @@ def device() -> str:
 
 
 def seed_everything(seed: int = 0) -> int:
-    """Seed Python, NumPy and torch (CPU and GPU) and make torch prefer deterministic kernels."""
+    """Seed Python's, NumPy's and torch's random generators (CPU and every GPU); return ``seed``.
+
+    The same code then draws the same random numbers on the same machine with the same library
+    versions. Kernels are not made deterministic: a few CUDA kernels may still differ slightly
+    from run to run (``torch.use_deterministic_algorithms(True)`` forbids those, at a cost).
+    """
     import numpy as np
     import torch
 
@@ -201,40 +207,45 @@ def seed_everything(seed: int = 0) -> int:
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     return seed
 
 
+class _DeprecationsOnly(logging.Filter):
+    """Let through only log records that announce a deprecation."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "deprecat" in record.getMessage().lower()
+
+
 def quiet() -> None:
-    """Silence progress bars, load reports and advisory warnings that add nothing to a lesson."""
-    import logging
+    """Silence progress bars, load reports and advisory log messages that add nothing to a lesson.
+
+    Deprecations stay visible: Python's ``FutureWarning`` / ``DeprecationWarning`` are not
+    filtered, and transformers' log messages that announce a deprecation still print.
+    """
     import warnings
 
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", message=".*TypedStorage.*")
-    try:
-        import transformers
+    # peft 0.21 reads this deprecated transformers alias itself whenever it wraps a model
+    warnings.filterwarnings(
+        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+    )
+    import datasets
+    import huggingface_hub.utils
+    import transformers
 
-        transformers.utils.logging.set_verbosity_error()
-        transformers.utils.logging.disable_progress_bar()
-    except ImportError:
-        pass
-    try:
-        import datasets
-
-        datasets.disable_progress_bars()
-        datasets.logging.set_verbosity_error()
-    except ImportError:
-        pass
-    try:
-        import huggingface_hub.utils as hub_utils
-
-        hub_utils.disable_progress_bars()
-    except ImportError:
-        pass
+    # warnings and up reach transformers' handler, which keeps the deprecations only
+    transformers.utils.logging.set_verbosity_warning()
+    transformers.utils.logging.disable_progress_bar()
+    for handler in logging.getLogger("transformers").handlers:
+        if not any(isinstance(f, _DeprecationsOnly) for f in handler.filters):
+            handler.addFilter(_DeprecationsOnly())
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    huggingface_hub.utils.disable_progress_bars()
     logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
 
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import integrity
-from .cache import get_or_build
+from . import offline_models
 from .env import device, hub_status, quiet
 
 
@@ -93,60 +92,19 @@ def _role(role: str) -> Role:
 
 # --- offline sources -------------------------------------------------------------------------
 
-SMOLLM2_RECIPE = "smollm2-dequantised-v1"
-
-
-def minilm_dir() -> Path:
-    """Folder of the packaged all-MiniLM-L6-v2 (weights, vocabulary and tokenizer verified)."""
-    for item in (integrity.MINILM_WEIGHTS, integrity.MINILM_VOCAB, integrity.MINILM_TOKENIZER):
-        path = integrity.packaged_file(item)
-    return path.parent
-
-
-def _build_smollm2(folder: Path) -> dict:
-    import time
-
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    quiet()
-    gguf = integrity.packaged_file(integrity.SMOLLM2_GGUF)
-    started = time.time()
-    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    quantised = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    # The loaded weights are already float32, but the model is still flagged as GGUF-quantised
-    # and refuses save_pretrained: copy them into a plain model built from the same config.
-    config = quantised.config.to_dict()
-    config.pop("quantization_config", None)
-    plain = AutoModelForCausalLM.from_config(type(quantised.config).from_dict(config))
-    plain.load_state_dict(quantised.state_dict())
-    plain.generation_config = quantised.generation_config
-    plain.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return {"source": gguf.name, "dequantise_seconds": round(time.time() - started, 1)}
-
-
-def smollm2_dir() -> Path:
-    """Cached float32 copy of SmolLM2-135M-Instruct, dequantised from the packaged GGUF once."""
-    return get_or_build(
-        "smollm2-135m-instruct",
-        _build_smollm2,
-        SMOLLM2_RECIPE,
-        "SmolLM2-135M-Instruct (dequantising the packaged GGUF, ~20 s)",
-    )
-
 
 def _offline_dir(role: str) -> Path:
-    if role in ("encoder", "embedder"):
-        return minilm_dir()
-    if role in ("generator", "chat"):
-        return smollm2_dir()
-    from . import builders  # issue-4 builders: fine-tuned sentiment model, MLM-pretrained BERT
-
-    if role == "sentiment":
-        return builders.sentiment_model_dir()
-    if role == "fill-mask":
-        return builders.fill_mask_model_dir()
-    raise ValueError(f"No offline source for role {role!r}")
+    folders = {
+        "encoder": offline_models.minilm_dir,
+        "embedder": offline_models.minilm_dir,
+        "generator": offline_models.smollm2_dir,
+        "chat": offline_models.smollm2_dir,
+        "sentiment": offline_models.sentiment_model_dir,
+        "fill-mask": offline_models.fill_mask_model_dir,
+    }
+    if role not in folders:
+        raise ValueError(f"No offline source for role {role!r}")
+    return folders[role]()
 
 
 # --- resolution ------------------------------------------------------------------------------
@@ -271,11 +229,6 @@ def checkpoint(role: str) -> str:
         line += f" ({'online' if source.online else 'offline'} because {source.reason})"
     print(line)
     return source.model
-
-
-def model_source(role: str) -> Source:
-    """Where ``role`` would load from, without loading it (offline assets are built if needed)."""
-    return resolve(role)
 
 
 def roles_table() -> list[dict[str, str]]:

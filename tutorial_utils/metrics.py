@@ -3,12 +3,11 @@
 - :func:`compute_metrics` is what ``Trainer(compute_metrics=...)`` calls: accuracy and F1.
 - :func:`accuracy`, :func:`confusion` and :func:`majority_baseline` work on plain arrays
   of labels (or of logits, whose argmax is taken).
-- :func:`plot_confusion_matrix` draws a confusion matrix and returns the matplotlib Figure.
+- :func:`tutorial_utils.plotting.plot_confusion_matrix` draws what :func:`confusion` counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -113,60 +112,3 @@ def majority_baseline(train_labels: Any, test_labels: Any) -> dict[str, float | 
         raise ValueError("majority_baseline needs non-empty train and test labels")
     majority = int(np.bincount(train).argmax())
     return {"label": majority, "accuracy": float((test == majority).mean())}
-
-
-def plot_confusion_matrix(
-    cm: Any, labels: Sequence[str], title: str | None = None, normalize: bool = False
-):
-    """A matplotlib ``Figure`` of a confusion matrix (rows true class, columns predicted).
-
-    ``cm`` is a square ``(k, k)`` array of non-negative counts and ``labels`` the ``k``
-    class names. ``normalize=True`` colours by the fraction of each true class (the row)
-    while still printing the counts. Raises ``ValueError`` for a non-square or non-2-D
-    matrix, negative counts, or a number of names that does not match the matrix.
-    """
-    import matplotlib.pyplot as plt
-
-    matrix = np.asarray(_host(cm))
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise ValueError(f"a confusion matrix must be square (k, k), got shape {matrix.shape}")
-    if matrix.shape[0] == 0:
-        raise ValueError("the confusion matrix is empty")
-    if not np.issubdtype(matrix.dtype, np.number):
-        raise ValueError(f"a confusion matrix holds numbers, got dtype {matrix.dtype}")
-    if (matrix < 0).any():
-        raise ValueError("a confusion matrix holds counts: negative entries are not allowed")
-    names = [str(name) for name in labels]
-    if len(names) != matrix.shape[0]:
-        raise ValueError(
-            f"{len(names)} label names for a {matrix.shape[0]}x{matrix.shape[1]} confusion matrix"
-        )
-    shown = matrix.astype(float)
-    if normalize:
-        totals = shown.sum(axis=1, keepdims=True)
-        shown = np.divide(shown, totals, out=np.zeros_like(shown), where=totals > 0)
-    k = len(names)
-    fig, ax = plt.subplots(figsize=(1.6 + 1.1 * k, 1.2 + 1.0 * k))
-    image = ax.imshow(shown, cmap="Blues", vmin=0)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    ax.set_xticks(range(k), names, rotation=30 if max(map(len, names)) > 6 else 0)
-    ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    threshold = shown.max() / 2 if shown.max() > 0 else 0.5
-    for i in range(k):
-        for j in range(k):
-            count = matrix[i, j]
-            text = f"{count:g}" if np.issubdtype(matrix.dtype, np.floating) else f"{int(count)}"
-            ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                color="white" if shown[i, j] > threshold else "black",
-            )
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig

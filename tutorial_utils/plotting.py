@@ -1,4 +1,5 @@
-"""Figures of the course: attention heatmaps, head grids, positional encodings, training curves.
+"""Figures of the course: attention heatmaps, head grids, positional encodings, training
+curves, confusion matrices.
 
 Every function checks its input (a clear ``ValueError`` saying what was expected) and returns a
 ``matplotlib.figure.Figure`` built without pyplot's global state, so it works in notebooks,
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 __all__ = [
     "interactive_attention",
     "plot_attention",
+    "plot_confusion_matrix",
     "plot_heads",
     "plot_positional_encoding",
     "plot_training_curves",
@@ -346,6 +348,49 @@ def plot_training_curves(
         ax.legend()
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def plot_confusion_matrix(
+    cm: Any, labels: Sequence[str], title: str | None = None, normalize: bool = False
+) -> Figure:
+    """A confusion matrix drawn by scikit-learn's ``ConfusionMatrixDisplay``.
+
+    ``cm`` is a square ``(k, k)`` array of counts, rows the true class and columns the
+    predicted one (:func:`tutorial_utils.metrics.confusion` or
+    ``sklearn.metrics.confusion_matrix``), and ``labels`` the ``k`` class names.
+    ``normalize=True`` shows each row as shares of its true class instead of counts.
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    matrix = _to_numpy(cm, "cm")
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"a confusion matrix must be square (k, k), got shape {matrix.shape}")
+    if matrix.shape[0] == 0:
+        raise ValueError("the confusion matrix is empty")
+    if (matrix < 0).any():
+        raise ValueError("a confusion matrix holds counts: negative entries are not allowed")
+    names = [str(name) for name in labels]
+    if len(names) != matrix.shape[0]:
+        raise ValueError(
+            f"{len(names)} label names for a {matrix.shape[0]}x{matrix.shape[1]} confusion matrix"
+        )
+    if normalize:
+        totals = matrix.sum(axis=1, keepdims=True)
+        matrix = np.divide(matrix, totals, out=np.zeros_like(matrix), where=totals > 0)
+    k = len(names)
+    fig = Figure(figsize=(1.6 + 1.1 * k, 1.2 + 1.0 * k), layout="constrained")
+    ax = fig.add_subplot()
+    ConfusionMatrixDisplay(matrix, display_labels=names).plot(
+        ax=ax,
+        cmap="Blues",
+        values_format=".0%" if normalize else "g",
+        xticks_rotation=30 if max(map(len, names)) > 6 else "horizontal",
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
     return fig
 
 

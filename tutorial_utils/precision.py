@@ -7,9 +7,10 @@ float32. The documented switches are used as they are:
 
 * ``TrainingArguments(..., **tu.mixed_precision_args())`` gives ``{"bf16": True}``,
   ``{"fp16": True}`` or ``{}`` (nothing on the CPU).
-* Plain PyTorch loops (:mod:`tutorial_utils.classifier`, :mod:`tutorial_utils.builders`)
-  wrap the forward pass in :func:`autocast` (``torch.autocast``) and step through
-  :func:`grad_scaler` (``torch.amp.GradScaler``, enabled only for float16).
+* Plain PyTorch loops (:mod:`tutorial_utils.classifier`, :mod:`tutorial_utils.offline_models`)
+  wrap the forward pass in :func:`autocast` (``torch.autocast``) and update the weights with
+  :func:`scaled_step` through :func:`grad_scaler` (``torch.amp.GradScaler``, enabled only for
+  float16).
 """
 
 from __future__ import annotations
@@ -82,3 +83,20 @@ def grad_scaler(device: Any = None, enabled: bool = True):
 
     enabled = enabled and mixed_precision_dtype(device) == torch.float16
     return torch.amp.GradScaler("cuda" if enabled else "cpu", enabled=enabled)
+
+
+def scaled_step(loss, model, optimizer, scheduler, scaler, max_norm: float = 1.0) -> None:
+    """One update: backward, clip the gradient norm to ``max_norm``, step, next learning rate.
+
+    Goes through ``scaler`` (from :func:`grad_scaler`), which is a plain backward and step
+    unless it is enabled for float16; gradients are cleared afterwards.
+    """
+    import torch
+
+    scaler.scale(loss).backward()
+    scaler.unscale_(optimizer)  # the clipping threshold applies to the true gradients
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)

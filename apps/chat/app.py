@@ -81,7 +81,7 @@ def choose_checkpoints() -> Checkpoints:
     except ImportError:  # on a Space: plain Hub ids
         chat, sentiment = chat or CHAT_MODEL, sentiment or SENTIMENT_MODEL
         return Checkpoints(chat, sentiment, chat, sentiment, online=True)
-    chat_source, sentiment_source = tu.model_source("chat"), tu.model_source("sentiment")
+    chat_source, sentiment_source = tu.loading.resolve("chat"), tu.loading.resolve("sentiment")
     return Checkpoints(
         chat or chat_source.model,
         sentiment or sentiment_source.model,

@@ -52,7 +52,7 @@ def _cache_bytes(config, batch_size: int, positions: int) -> int:
     model = AutoModelForCausalLM.from_config(config).eval()
     ids = torch.randint(0, config.vocab_size, (batch_size, positions))
     with torch.no_grad():
-        cache = model(ids, use_cache=True).past_key_values
+        cache = model(ids, use_cache=True).cache
     return sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers)
 
 

@@ -1,4 +1,4 @@
-"""The offline models built by tutorial_utils.builders meet their bars; damaged entries rebuild.
+"""The offline models built by tutorial_utils.offline_models meet their bars; damaged entries rebuild.
 
 The quality tests use the real cache entries (built on first use, a few minutes each, then
 reused); the rebuild test uses a private cache and a tiny build function, so it is fast.
@@ -10,19 +10,19 @@ import json
 
 import pytest
 
-from tutorial_utils import builders, cache
+from tutorial_utils import cache, offline_models
 
 POSITIVE_SENTENCE = "I love using transformers, it's so easy and powerful!"
 
 
 @pytest.fixture(scope="module")
 def sentiment_folder():
-    return builders.sentiment_model_dir(progress=False)
+    return offline_models.sentiment_model_dir(progress=False)
 
 
 @pytest.fixture(scope="module")
 def fill_mask_folder():
-    return builders.fill_mask_model_dir(progress=False)
+    return offline_models.fill_mask_model_dir(progress=False)
 
 
 def test_sentiment_model_meets_its_bar(sentiment_folder):
@@ -35,10 +35,10 @@ def test_sentiment_model_meets_its_bar(sentiment_folder):
     assert model.config.id2label == {0: "NEGATIVE", 1: "POSITIVE"}
     test = load_reviews("rotten_tomatoes", verbose=False)["test"]
     assert len(test) >= 400
-    accuracy = builders.sentiment_accuracy(
+    accuracy = offline_models.sentiment_accuracy(
         model, tokenizer, list(test["text"]), list(test["label"])
     )
-    assert accuracy >= builders.SENTIMENT_BAR, f"test accuracy {accuracy:.3f}"
+    assert accuracy >= offline_models.SENTIMENT_BAR, f"test accuracy {accuracy:.3f}"
 
 
 def test_fill_mask_model_meets_its_bar(fill_mask_folder):
@@ -55,10 +55,10 @@ def test_fill_mask_model_meets_its_bar(fill_mask_folder):
     ), "output layer not tied"
     # a fixed held-out sample: the first 100 reviews of the IMDB test split, fixed masks
     test = load_reviews("imdb", verbose=False)["test"].select(range(100))
-    chunks = builders._chunks(tokenizer, list(test["text"]), 64)[:200]
+    chunks = offline_models._chunks(tokenizer, list(test["text"]), 64)[:200]
     assert len(chunks) == 200
-    top5 = builders.masked_top_k_accuracy(model, tokenizer, chunks, k=5, seed=123)
-    assert top5 >= builders.FILL_MASK_BAR, f"held-out top-5 accuracy {top5:.3f}"
+    top5 = offline_models.masked_top_k_accuracy(model, tokenizer, chunks, k=5, seed=123)
+    assert top5 >= offline_models.FILL_MASK_BAR, f"held-out top-5 accuracy {top5:.3f}"
 
 
 def test_fill_mask_pipeline_predicts_quality_words(fill_mask_folder):
@@ -67,19 +67,19 @@ def test_fill_mask_pipeline_predicts_quality_words(fill_mask_folder):
     unmasker = pipeline(
         "fill-mask", model=str(fill_mask_folder), tokenizer=str(fill_mask_folder), device="cpu"
     )
-    words = [row["token_str"].strip() for row in unmasker(builders.PROBE_SENTENCE, top_k=5)]
-    assert builders.QUALITY_WORDS & set(words), f"top 5 for the probe: {words}"
+    words = [row["token_str"].strip() for row in unmasker(offline_models.PROBE_SENTENCE, top_k=5)]
+    assert offline_models.QUALITY_WORDS & set(words), f"top 5 for the probe: {words}"
 
 
 def test_built_figures_are_recorded(sentiment_folder, fill_mask_folder):
-    sentiment = builders.built_model_figures("sentiment")
-    assert sentiment["accuracy"] >= builders.SENTIMENT_BAR
+    sentiment = offline_models.built_model_figures("sentiment")
+    assert sentiment["accuracy"] >= offline_models.SENTIMENT_BAR
     assert sentiment["steps"] > 0 and sentiment["seconds"] > 0
-    fill_mask = builders.built_model_figures("fill-mask")
-    assert fill_mask["top5_accuracy"] >= builders.FILL_MASK_BAR
+    fill_mask = offline_models.built_model_figures("fill-mask")
+    assert fill_mask["top5_accuracy"] >= offline_models.FILL_MASK_BAR
     assert len(fill_mask["probe_top5"]) == 5
     with pytest.raises(ValueError, match="built roles"):
-        builders.built_model_figures("generator")
+        offline_models.built_model_figures("generator")
 
 
 def test_sentiment_pipeline_from_role(sentiment_folder):
@@ -100,27 +100,27 @@ def test_corrupted_entry_is_detected_and_rebuilt(tmp_path, monkeypatch):
     def tiny_build(folder, progress=True):
         calls.append(folder)
         (folder / "model.safetensors").write_bytes(b"weights" * 100)
-        (folder / "config.json").write_text(json.dumps({"id2label": builders.ID2LABEL}))
+        (folder / "config.json").write_text(json.dumps({"id2label": offline_models.ID2LABEL}))
         return {"accuracy": 0.9, "steps": 1, "seconds": 0.1}
 
-    monkeypatch.setattr(builders, "build_sentiment", tiny_build)
-    folder = builders.sentiment_model_dir(progress=False)
+    monkeypatch.setattr(offline_models, "build_sentiment", tiny_build)
+    folder = offline_models.sentiment_model_dir(progress=False)
     assert folder.parent == tmp_path and len(calls) == 1
-    assert builders.built_model_figures("sentiment")["accuracy"] == 0.9
+    assert offline_models.built_model_figures("sentiment")["accuracy"] == 0.9
 
     cache._checked.clear()  # a new session checks the entry again
-    assert builders.sentiment_model_dir(progress=False) == folder and len(calls) == 1
+    assert offline_models.sentiment_model_dir(progress=False) == folder and len(calls) == 1
 
     weights = folder / "model.safetensors"
     weights.write_bytes(b"Weights" * 100)  # same size, different content
     cache._checked.clear()
-    assert cache.entry_problem(folder, builders.SENTIMENT_RECIPE) is not None
-    rebuilt = builders.sentiment_model_dir(progress=False)
+    assert cache.entry_problem(folder, offline_models.SENTIMENT_RECIPE) is not None
+    rebuilt = offline_models.sentiment_model_dir(progress=False)
     assert rebuilt == folder and len(calls) == 2
     assert weights.read_bytes() == b"weights" * 100
-    assert cache.entry_problem(folder, builders.SENTIMENT_RECIPE) is None
+    assert cache.entry_problem(folder, offline_models.SENTIMENT_RECIPE) is None
 
     (folder / cache.MANIFEST).unlink()  # a half-written entry has no manifest
     cache._checked.clear()
-    builders.sentiment_model_dir(progress=False)
+    offline_models.sentiment_model_dir(progress=False)
     assert len(calls) == 3

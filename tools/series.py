@@ -1,19 +1,25 @@
 """Execute lesson notebooks one after another, render HTML copies, report time and memory.
 
-Used by ``python -m tutorial_utils run`` (and so by ``python dev.py setup``) and by
-``benchmarks/series.py``. Each notebook runs in a fresh kernel through papermill; the peak
-resident memory of the kernel is sampled while it runs.
+    python -m tools.series [NOTEBOOK ...] [--fast] [--no-solutions] [--no-html] [--output DIR]
+
+Used by ``python dev.py setup`` / ``run``, by the tests and by ``benchmarks/series.py``. Each
+notebook runs in a fresh kernel through papermill; the peak resident memory of the kernel is
+sampled while it runs.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .env import project_root
+from tutorial_utils.env import project_root
 
 
 @dataclass
@@ -107,7 +113,7 @@ def run_notebook(
     seconds = time.perf_counter() - started
     html_path = None
     if html and executed.exists():
-        from .html_export import export_html  # works offline: local MathJax, static widgets
+        from tools.html_export import export_html  # works offline: local MathJax, static widgets
 
         html_path = export_html(executed)
     return RunResult(path.name, status, seconds, memory.peak / 2**20, executed, html_path, error)
@@ -133,6 +139,21 @@ def format_table(results: list[RunResult]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a ``with`` block, then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_series(
     notebooks: list[Path] | None = None,
     output_dir: Path | None = None,
@@ -143,22 +164,40 @@ def run_series(
     """Run notebooks one after another (2 cores: never side by side); print progress and a table."""
     notebooks = notebooks or lesson_notebooks()
     output_dir = output_dir or project_root() / "outputs" / "series"
-    if fast:
-        os.environ["TUTORIAL_FAST"] = "1"
     results = []
-    for index, path in enumerate(notebooks, 1):
-        log(
-            f"[{index}/{len(notebooks)}] {path.relative_to(path.parent.parent) if path.parent.name == 'solutions' else path.name} ..."
-        )
-        result = run_notebook(
-            path, output_dir / path.parent.name, {"FAST": True} if fast else None, html
-        )
-        log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
-        results.append(result)
+    with _environment({"TUTORIAL_FAST": "1"} if fast else {}):  # kernels inherit it
+        for index, path in enumerate(notebooks, 1):
+            name = path.name if path.parent.name != "solutions" else f"solutions/{path.name}"
+            log(f"[{index}/{len(notebooks)}] {name} ...")
+            result = run_notebook(
+                path, output_dir / path.parent.name, {"FAST": True} if fast else None, html
+            )
+            log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
+            results.append(result)
     log(format_table(results))
     if html and any(r.html for r in results):
-        from .html_export import write_index
+        from tools.html_export import write_index
 
         log(f"HTML copies (they work offline): {write_index(output_dir)}")
     log(f"Executed notebooks and HTML copies: {output_dir}")
     return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.series", description=__doc__)
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: all, in order)")
+    parser.add_argument("--fast", action="store_true", help="small sizes (TUTORIAL_FAST=1)")
+    parser.add_argument("--no-solutions", action="store_true")
+    parser.add_argument("--no-html", action="store_true")
+    parser.add_argument("--output", help="folder for executed copies (default outputs/series)")
+    args = parser.parse_args(argv)
+    notebooks = [Path(n).resolve() for n in args.notebooks] or lesson_notebooks(
+        not args.no_solutions
+    )
+    output = Path(args.output) if args.output else None
+    results = run_series(notebooks, output, fast=args.fast, html=not args.no_html)
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

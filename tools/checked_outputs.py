@@ -1,0 +1,78 @@
+"""Cells whose outputs the repository keeps: those whose first line is ``# NBVAL_CHECK_OUTPUT``.
+
+nbval re-runs such cells in the tests and compares their output with the stored one; every
+other cell is committed without output. Store the outputs after changing such a cell:
+
+    .venv/bin/python -m tools.checked_outputs notebooks/00_setup_and_hub_tour.ipynb
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def is_checked(cell: dict) -> bool:
+    """True for a code cell whose first line is the ``# NBVAL_CHECK_OUTPUT`` marker."""
+    source = "".join(cell.get("source", []))
+    return cell.get("cell_type") == "code" and source.lstrip().startswith(MARK)
+
+
+def _write(path: Path, notebook: dict) -> None:
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def clean_notebook(path: Path) -> bool:
+    """Drop outputs, execution counts and run metadata, except in checked cells; True if changed."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    before = json.dumps(notebook, sort_keys=True)
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        if not is_checked(cell):
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        cell.get("metadata", {}).pop("execution", None)
+        cell.get("metadata", {}).pop("papermill", None)
+    notebook.get("metadata", {}).pop("papermill", None)
+    if json.dumps(notebook, sort_keys=True) == before:
+        return False
+    _write(path, notebook)
+    return True
+
+
+def store(path: Path) -> int:
+    """Execute ``path`` in fast mode and keep the outputs of its checked cells; returns how many."""
+    import papermill
+
+    with tempfile.TemporaryDirectory() as tmp:
+        executed = Path(tmp) / path.name
+        papermill.execute_notebook(
+            str(path),
+            str(executed),
+            parameters={"FAST": True},
+            kernel_name="python3",
+            cwd=str(path.parent),
+            progress_bar=False,
+        )
+        ran = {c["id"]: c for c in json.loads(executed.read_text(encoding="utf-8"))["cells"]}
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    stored = 0
+    for index, cell in enumerate(notebook["cells"]):
+        if is_checked(cell) and cell["id"] in ran:
+            cell["outputs"] = ran[cell["id"]]["outputs"]
+            cell["execution_count"] = index
+            stored += 1
+    _write(path, notebook)
+    return stored
+
+
+if __name__ == "__main__":
+    os.environ["TUTORIAL_FAST"] = "1"
+    for name in sys.argv[1:]:
+        print(f"{name}: stored outputs of {store(Path(name))} checked cell(s)")
