@@ -1,7 +1,7 @@
 """Device safety on a CPU-only machine: would each notebook run unchanged on a CUDA GPU?
 
-On a GPU, ``tu.load_model`` (and ``tu.classifier.train_classifier``, ``Trainer``) put the model
-on the GPU, while tokenizers, data collators and ``torch.tensor``/``torch.randn`` make their
+On a GPU, the lessons move each model to ``tu.device()`` (and ``tu.classifier.train_classifier``,
+``Trainer`` put it there), while tokenizers, data collators and ``torch.tensor``/``torch.randn`` make their
 tensors on the CPU. Mixing the two fails on the GPU only ("Expected all tensors to be on the
 same device"), and so does NumPy/matplotlib on a GPU tensor ("can't convert cuda:0 device
 type tensor to numpy"). On a CPU everything is on the CPU, so running the notebooks here
@@ -9,7 +9,7 @@ proves nothing. This file checks it in two ways.
 
 1. A static scan of every code cell of every lesson and solution notebook (lessons 00-09 as
    they appear: :func:`tools.series.lesson_notebooks`), cell after cell in order. It
-   follows, by name, which values are *on the device*: models from ``tu.load_model`` or moved
+   follows, by name, which values are *on the device*: models moved
    with ``.to(...)``/``.cuda()`` (``Module.to`` and ``BatchEncoding.to`` work in place),
    models trained by ``tu.classifier.train_classifier`` or given to ``Trainer(model=...)``,
    the ``.model`` of a pipeline, and whatever such a model returns or is computed from it;
@@ -44,7 +44,7 @@ proves nothing. This file checks it in two ways.
    metrics helpers; tests/test_classifier.py and tests/test_precision.py the training ones),
    control flow (both branches of an ``if`` are read one after the other, a loop once), and
    dtype problems (a bfloat16 tensor given to NumPy). A tokenizer must be recognisable: from
-   ``tu.load_tokenizer``/``*Tokenizer*.from_pretrained``, a ``.tokenizer`` attribute, or a
+   ``*Tokenizer*.from_pretrained``, a ``.tokenizer`` attribute, or a
    name ending in ``tokenizer``. Removing each ``.to(...device...)`` and ``.cpu()`` from
    lessons 00-09 and their solutions one at a time (a mutation check run when this was
    written: 77 removals), the scan reported 59, each one a GPU failure or a model left on the
@@ -572,8 +572,6 @@ class Scanner:
             if any(h in owner for h in MODEL_CLASS_HINTS) and "Config" not in owner:
                 return DEV_MODEL if "device_map" in keywords else CPU_PRETRAINED
             return None
-        if dotted == "tu.load_model":
-            return DEV_MODEL
         if dotted in {"pipeline", "transformers.pipeline"} and not {"device", "device_map"} & set(
             keywords
         ):
@@ -582,10 +580,8 @@ class Scanner:
                 "`pipeline(...)` without `device=`: transformers puts it on cuda:0 whenever there "
                 "is a GPU, whatever TUTORIAL_DEVICE says; pass `device=tu.device()`",
             )
-        if dotted in {"tu.load_pipeline", "pipeline", "transformers.pipeline"}:
+        if dotted in {"pipeline", "transformers.pipeline"}:
             return PIPELINE
-        if dotted == "tu.load_tokenizer":
-            return TOKENIZER
         if short == "train_from_scratch":
             return TRAINED
         if short in DEVICE_MOVERS and node.args and isinstance(node.args[0], ast.Name):
@@ -728,13 +724,13 @@ def _snippet(*sources: str) -> list[Finding]:
     return scan_source([(i, f"s{i}", source) for i, source in enumerate(sources)])
 
 
-SETUP = 'import torch\nimport numpy as np\nimport tutorial_utils as tu\ntokenizer = tu.load_tokenizer("encoder")\n'
+SETUP = 'import torch\nimport numpy as np\nimport tutorial_utils as tu\ntokenizer = AutoTokenizer.from_pretrained(tu.checkpoint("encoder"))\n'
 
 
 def test_scan_catches_the_lesson_01_failure():
     """The lesson 01 cell that failed on an H100 (inputs left on the CPU), as it was and fixed."""
     broken = """
-model = tu.load_model("encoder", output_attentions=True)
+model = AutoModel.from_pretrained(tu.checkpoint("encoder"), output_attentions=True).to(tu.device())
 encoded = tokenizer(SENTENCE, return_tensors="pt")
 sentence_tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0])
 with torch.no_grad():
@@ -751,27 +747,27 @@ with torch.no_grad():
     "code",
     [
         # a device model fed CPU tensors
-        'm = tu.load_model("sentiment")\nb = tokenizer(["a"], return_tensors="pt")\nm(**b)',
-        'm = tu.load_model("chat")\nb = tokenizer.apply_chat_template(x, return_tensors="pt", return_dict=True)\nm.generate(**b)',
-        'm = tu.load_model("encoder")\nids = torch.tensor([[101, 102]])\nm(input_ids=ids)',
-        'p = tu.load_pipeline("sentiment")\nb = p.tokenizer("a", return_tensors="pt")\np.model(**b)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nb = tokenizer(["a"], return_tensors="pt")\nm(**b)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("chat")).to(tu.device())\nb = tokenizer.apply_chat_template(x, return_tensors="pt", return_dict=True)\nm.generate(**b)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nids = torch.tensor([[101, 102]])\nm(input_ids=ids)',
+        'p = pipeline("text-classification", model=tu.checkpoint("sentiment"), device=tu.device())\nb = p.tokenizer("a", return_tensors="pt")\np.model(**b)',
         # a model that training moved to the GPU
         "m = tu.classifier.TransformerClassifier(**c)\ntu.classifier.train_classifier(m, d, None, tok)\n"
         'e = tokenizer("a", return_tensors="pt")\nm(e["input_ids"])',
         # inside a function, and through a model-named parameter
-        'm = tu.load_model("encoder")\ndef f(s):\n    e = tokenizer(s, return_tensors="pt")\n    return m(**e)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\ndef f(s):\n    e = tokenizer(s, return_tensors="pt")\n    return m(**e)',
         'def classify(texts, tokenizer, model):\n    b = tokenizer(texts, return_tensors="pt")\n    return model(**b)',
         # results to NumPy / matplotlib without .cpu()
-        'm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt").to(m.device)\nh = m(**b).last_hidden_state\nh.numpy()',
-        'm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt").to(m.device)\np = m(**b).logits.softmax(-1)\nnp.asarray(p)',
-        'm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt").to(m.device)\nw = m(**b).attentions[0][0, 0]\nax.imshow(w)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\nh = m(**b).last_hidden_state\nh.numpy()',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\np = m(**b).logits.softmax(-1)\nnp.asarray(p)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\nw = m(**b).attentions[0][0, 0]\nax.imshow(w)',
         # mixing devices in torch calls and comparisons
-        'm = tu.load_model("sentiment")\nb = tokenizer("a", return_tensors="pt").to(m.device)\ny = torch.tensor([1])\n(m(**b).logits.argmax(-1) == y).sum()',
-        'm = tu.load_model("sentiment")\nb = tokenizer("a", return_tensors="pt").to(m.device)\nref = torch.zeros(1, 2)\ntorch.allclose(m(**b).logits, ref)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\ny = torch.tensor([1])\n(m(**b).logits.argmax(-1) == y).sum()',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\nref = torch.zeros(1, 2)\ntorch.allclose(m(**b).logits, ref)',
         # Tensor.to is not in place
-        'm = tu.load_model("encoder")\nids = torch.tensor([[1, 2]])\nids.to(m.device)\nm(ids)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nids = torch.tensor([[1, 2]])\nids.to(m.device)\nm(ids)',
         # one of two moved, element by element
-        'm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt")\nids, mask = b["input_ids"].to(m.device), b["attention_mask"]\nm(input_ids=ids, attention_mask=mask)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nb = tokenizer("a", return_tensors="pt")\nids, mask = b["input_ids"].to(m.device), b["attention_mask"]\nm(input_ids=ids, attention_mask=mask)',
         # a model moved inside a function is moved for the caller too
         "def fit(model):\n    model.to(tu.device()).train()\nnet = nn.Linear(4, 2)\nfit(net)\nnet(torch.randn(1, 4))",
         # a device tensor into a model on the CPU
@@ -779,13 +775,13 @@ with torch.no_grad():
         # a pretrained model never moved: runs on the CPU on a GPU machine
         'fresh = AutoModelForSequenceClassification.from_pretrained(path)\nfresh(**tokenizer("a", return_tensors="pt"))',
         # Trainer in float32 on a GPU
-        'm = tu.load_model("sentiment")\nargs = TrainingArguments(output_dir="o")\nTrainer(model=m, args=args)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nargs = TrainingArguments(output_dir="o")\nTrainer(model=m, args=args)',
         # a pipeline that ignores TUTORIAL_DEVICE
         'p = pipeline("text-classification", model=tu.checkpoint("sentiment"))',
         # the model train_from_scratch returns is on the device
         'r = tu.classifier.train_from_scratch(reviews, tokenizer)\nm = r["model"]\nm(tokenizer("a", return_tensors="pt")["input_ids"])',
         # a torch function under another name
-        'cos = torch.nn.functional.cosine_similarity\nm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt").to(m.device)\ncos(m(**b).last_hidden_state[:, 0], torch.randn(1, 384))',
+        'cos = torch.nn.functional.cosine_similarity\nm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\ncos(m(**b).last_hidden_state[:, 0], torch.randn(1, 384))',
         # a model of unknown origin passed to a function: taken to be on the device
         'def score(model):\n    return model(**tokenizer("a", return_tensors="pt"))\nscore(trainer.model)',
     ],
@@ -797,26 +793,26 @@ def test_scan_flags(code):
 @pytest.mark.parametrize(
     "code",
     [
-        'm = tu.load_model("sentiment")\nb = tokenizer(["a"], return_tensors="pt").to(m.device)\nm(**b)',
-        'm = tu.load_model("sentiment")\nb = tokenizer(["a"], return_tensors="pt")\nm(**b.to(m.device))',
-        'm = tu.load_model("sentiment")\nb = tokenizer(["a"], return_tensors="pt")\nb.to(m.device)\nm(**b)',
-        'm = tu.load_model("encoder")\nids = torch.tensor([[1, 2]], device=m.device)\nm(ids)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nb = tokenizer(["a"], return_tensors="pt").to(m.device)\nm(**b)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nb = tokenizer(["a"], return_tensors="pt")\nm(**b.to(m.device))',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nb = tokenizer(["a"], return_tensors="pt")\nb.to(m.device)\nm(**b)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nids = torch.tensor([[1, 2]], device=m.device)\nm(ids)',
         # a model kept on the CPU on purpose, with its inputs; small nn modules of a demo
         'cpu = AutoModel.from_pretrained(path).to("cpu")\ncpu(**tokenizer("a", return_tensors="pt"))',
         'fresh, info = AutoModel.from_pretrained(p, output_loading_info=True)\nfresh = fresh.to(tu.device())\nfresh(**tokenizer("a", return_tensors="pt").to(fresh.device))',
         "mha = nn.MultiheadAttention(4, 1)\nx = torch.randn(1, 3, 4)\nmha(x, x, x)",
         # results brought back before NumPy, or given to helpers that do it
-        'm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt").to(m.device)\nh = m(**b).last_hidden_state\nh.cpu().numpy()',
-        'm = tu.load_model("encoder", output_attentions=True)\nb = tokenizer("a", return_tensors="pt").to(m.device)\no = m(**b)\ntu.plotting.plot_heads(o.attentions, t)',
-        'm = tu.load_model("encoder")\nb = tokenizer("a", return_tensors="pt").to(m.device)\nmask = b["attention_mask"].unsqueeze(-1).to(torch.float32)\nh = m(**b).last_hidden_state * mask',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\nh = m(**b).last_hidden_state\nh.cpu().numpy()',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder"), output_attentions=True).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\no = m(**b)\ntu.plotting.plot_heads(o.attentions, t)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("encoder")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\nmask = b["attention_mask"].unsqueeze(-1).to(torch.float32)\nh = m(**b).last_hidden_state * mask',
         # pipelines handle devices and return CPU results
-        'p = tu.load_pipeline("embedder")\nv = p("a", return_tensors=True)[0].mean(0)\nv.numpy()',
+        'p = pipeline("text-classification", model=tu.checkpoint("embedder"), device=tu.device())\nv = p("a", return_tensors=True)[0].mean(0)\nv.numpy()',
         # printing, int(), float(), .item() and .tolist() work on a GPU tensor
-        'm = tu.load_model("sentiment")\nb = tokenizer("a", return_tensors="pt").to(m.device)\np = m(**b).logits.softmax(-1)\nprint(p, float(p.max()), int(p.argmax()), p.tolist())',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nb = tokenizer("a", return_tensors="pt").to(m.device)\np = m(**b).logits.softmax(-1)\nprint(p, float(p.max()), int(p.argmax()), p.tolist())',
         # CPU work before a model exists
         "x = torch.randn(2, 3)\nnp.asarray(x)\nplt.plot(x.numpy())",
         # Trainer with the documented mixed-precision switches
-        'm = tu.load_model("sentiment")\nargs = TrainingArguments(output_dir="o", **tu.mixed_precision_args())\nTrainer(model=m, args=args)',
+        'm = AutoModel.from_pretrained(tu.checkpoint("sentiment")).to(tu.device())\nargs = TrainingArguments(output_dir="o", **tu.mixed_precision_args())\nTrainer(model=m, args=args)',
         # a notebook function called with a CPU module and CPU tensors
         "def moves(model):\n    return model(src)\nsrc = torch.randn(2, 4)\nmoves(nn.Linear(4, 2))",
     ],

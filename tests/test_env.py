@@ -20,7 +20,11 @@ reachable, reason = tu.hub_status()
 decided = time.perf_counter() - t0
 import huggingface_hub.constants as c
 t1 = time.perf_counter()
-model = tu.load_model("encoder") if "--load" in sys.argv else None
+if "--load" in sys.argv:
+    from transformers import AutoModel
+    model = AutoModel.from_pretrained(tu.checkpoint("encoder"))
+else:
+    model = None
 loaded = time.perf_counter() - t1
 print(json.dumps({"reachable": reachable, "reason": reason, "decided": decided,
                   "loaded": loaded, "env": os.environ.get("HF_HUB_OFFLINE"),

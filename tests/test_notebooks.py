@@ -59,17 +59,16 @@ def test_notebook_runs_with_papermill(path, extra):
 
 
 def _deprecation_notices(executed) -> list[str]:
-    """Lines of an executed notebook's outputs that announce a deprecation."""
+    """Lines a notebook wrote to stderr (warnings, library logs) that announce a deprecation."""
     found = []
     for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
         for output in cell.get("outputs", []):
-            text = "".join(output.get("text", []))
-            text += "".join(output.get("data", {}).get("text/plain", []))
-            found += [
-                line.strip()
-                for line in text.splitlines()
-                if re.search(r"deprecat|FutureWarning", line, re.IGNORECASE)
-            ]
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                found += [
+                    line.strip()
+                    for line in "".join(output["text"]).splitlines()
+                    if re.search(r"deprecat|FutureWarning", line, re.IGNORECASE)
+                ]
     return found
 
 
@@ -101,3 +100,24 @@ def test_stored_outputs_match_with_nbval():
         command, cwd=ROOT / "notebooks", env=env, capture_output=True, text=True, timeout=3600
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_deprecation_scan_reads_stderr_not_the_data(tmp_path):
+    def stream(name, text):
+        return {"output_type": "stream", "name": name, "text": [text]}
+
+    executed = tmp_path / "run.ipynb"
+    cells = [
+        {
+            "cell_type": "code",
+            "source": [],
+            "outputs": [stream("stdout", "a self-deprecating joke")],
+        },
+        {
+            "cell_type": "code",
+            "source": [],
+            "outputs": [stream("stderr", "x.py:3: FutureWarning: `a` is deprecated\n  warn()\n")],
+        },
+    ]
+    executed.write_text(json.dumps({"cells": cells}), encoding="utf-8")
+    assert _deprecation_notices(executed) == ["x.py:3: FutureWarning: `a` is deprecated"]

@@ -82,10 +82,12 @@ def test_built_figures_are_recorded(sentiment_folder, fill_mask_folder):
         offline_models.built_model_figures("generator")
 
 
-def test_sentiment_pipeline_from_role(sentiment_folder):
+def test_sentiment_pipeline_from_checkpoint(sentiment_folder):
+    from transformers import pipeline
+
     import tutorial_utils as tu
 
-    classifier = tu.load_pipeline("sentiment")
+    classifier = pipeline("text-classification", model=tu.checkpoint("sentiment"))
     result = classifier(POSITIVE_SENTENCE)[0]
     assert result["label"] == "POSITIVE" and result["score"] > 0.8, result
     negative = classifier("A dull, lifeless and badly acted film.")[0]

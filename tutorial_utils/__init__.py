@@ -24,9 +24,6 @@ from .integrity import IntegrityError, MissingPackageError
 from .loading import (
     ROLES,
     checkpoint,
-    load_model,
-    load_pipeline,
-    load_tokenizer,
     roles_table,
 )
 from .pairs import load_pairs
@@ -44,11 +41,8 @@ __all__ = [
     "fast_mode",
     "hub_is_reachable",
     "hub_status",
-    "load_model",
     "load_pairs",
-    "load_pipeline",
     "load_reviews",
-    "load_tokenizer",
     "mixed_precision_args",
     "output_dir",
     "quiet",

