@@ -522,7 +522,7 @@ def _entry(name: str, build: Callable[..., dict], description: str, progress: bo
 
 
 def sentiment_model_dir(progress: bool = True) -> Path:
-    """Cached folder of the offline ``"sentiment"`` model (built on first use, ~3-4 min)."""
+    """Cached folder of the offline ``"sentiment"`` model (built on first use, 1-2 min on 2 cores)."""
     return _entry(
         SENTIMENT_ENTRY,
         build_sentiment,
@@ -532,7 +532,7 @@ def sentiment_model_dir(progress: bool = True) -> Path:
 
 
 def fill_mask_model_dir(progress: bool = True) -> Path:
-    """Cached folder of the offline ``"fill-mask"`` model (built on first use, ~4-5 min)."""
+    """Cached folder of the offline ``"fill-mask"`` model (built on first use, about 3 min on 2 cores)."""
     return _entry(
         FILL_MASK_ENTRY,
         build_fill_mask,
