@@ -178,3 +178,15 @@ def test_keep_torch_needs_a_torch_and_says_what_to_do(tmp_path):
     assert "--keep-torch: no torch can be imported" in result.stderr, result.stderr[-2000:]
     assert "COURSE_VENV" in result.stderr
     assert not (venv / ".course-installed").exists()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_course_figure_is_shown(path):
+    """tu.plotting returns Figures made without pyplot: plt.show() would not show them."""
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"]).strip()
+        if cell["cell_type"] != "code":
+            continue
+        for name in re.findall(r"^(\w+) = tu\.plotting\.plot_\w+\(", source, re.MULTILINE):
+            last = source.splitlines()[-1].strip()
+            assert last in {name, f"display({name})"}, f"{name} is never shown in: {source[:80]!r}"
