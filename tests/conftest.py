@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+import matplotlib
 import pytest
 
 # The Hub is not reachable in CI: without these each hub call retries for 25-50 s.
@@ -12,7 +13,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("MPLBACKEND", "Agg")
+matplotlib.use("Agg")  # this process only: notebook kernels keep the inline backend
 
 
 # --- deprecations fail the test that triggers them ------------------------------------------

@@ -2,8 +2,9 @@
 
 papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
 with the sentence-pair task. nbval then re-runs the notebooks that keep stored outputs of
-deterministic cells (``# NBVAL_CHECK_OUTPUT``) and compares them. Executed copies and HTML
-renders go to ``outputs/test-runs/``; a failure names the notebook and the cell error.
+deterministic cells (``# NBVAL_CHECK_OUTPUT``) and compares them. Executed copies go to
+``outputs/test-runs/``; a failure names the notebook and the cell error, and a notebook whose
+stderr announces a deprecation fails too.
 """
 
 from __future__ import annotations

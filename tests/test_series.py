@@ -43,3 +43,26 @@ def test_a_failing_notebook_is_reported_not_raised(tmp_path, monkeypatch):
     results = run_series([path], tmp_path / "out", fast=True, html=False, log=lambda _: None)
     assert results[0].status == "FAILED" and "broken on purpose" in results[0].error
     assert os.environ["TUTORIAL_FAST"] == "0"  # restored to its earlier value
+
+
+def test_store_keeps_outputs_of_checked_cells_only(tmp_path, monkeypatch):
+    from tools.checked_outputs import MARK, store
+
+    monkeypatch.delenv("TUTORIAL_FAST", raising=False)
+    notebook = new_notebook(
+        cells=[
+            new_code_cell(f"{MARK}\nimport os\nprint('FAST', os.environ.get('TUTORIAL_FAST'))"),
+            new_code_cell("print('not kept')"),
+        ]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    path = tmp_path / "checked.ipynb"
+    nbformat.write(notebook, str(path))
+    assert store(path) == 1
+    checked, plain = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    assert "".join(checked["outputs"][0]["text"]).strip() == "FAST 1"  # run in fast mode
+    assert plain["outputs"] == [] and "TUTORIAL_FAST" not in os.environ

@@ -9,7 +9,6 @@ other cell is committed without output. Store the outputs after changing such a 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -48,19 +47,13 @@ def clean_notebook(path: Path) -> bool:
 
 def store(path: Path) -> int:
     """Execute ``path`` in fast mode and keep the outputs of its checked cells; returns how many."""
-    import papermill
+    from tools.series import run_notebook, temporary_environment
 
-    with tempfile.TemporaryDirectory() as tmp:
-        executed = Path(tmp) / path.name
-        papermill.execute_notebook(
-            str(path),
-            str(executed),
-            parameters={"FAST": True},
-            kernel_name="python3",
-            cwd=str(path.parent),
-            progress_bar=False,
-        )
-        ran = {c["id"]: c for c in json.loads(executed.read_text(encoding="utf-8"))["cells"]}
+    with tempfile.TemporaryDirectory() as tmp, temporary_environment({"TUTORIAL_FAST": "1"}):
+        result = run_notebook(path, Path(tmp), {"FAST": True}, html=False)
+        if result.status != "ok":
+            raise RuntimeError(f"{path.name} failed, nothing stored: {result.error}")
+        ran = {c["id"]: c for c in json.loads(result.output.read_text(encoding="utf-8"))["cells"]}
     notebook = json.loads(path.read_text(encoding="utf-8"))
     stored = 0
     for index, cell in enumerate(notebook["cells"]):
@@ -73,6 +66,5 @@ def store(path: Path) -> int:
 
 
 if __name__ == "__main__":
-    os.environ["TUTORIAL_FAST"] = "1"
     for name in sys.argv[1:]:
         print(f"{name}: stored outputs of {store(Path(name))} checked cell(s)")

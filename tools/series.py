@@ -140,7 +140,7 @@ def format_table(results: list[RunResult]) -> str:
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables for the duration of a ``with`` block, then restore them."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
@@ -165,7 +165,7 @@ def run_series(
     notebooks = notebooks or lesson_notebooks()
     output_dir = output_dir or project_root() / "outputs" / "series"
     results = []
-    with _environment({"TUTORIAL_FAST": "1"} if fast else {}):  # kernels inherit it
+    with temporary_environment({"TUTORIAL_FAST": "1"} if fast else {}):  # kernels inherit it
         for index, path in enumerate(notebooks, 1):
             name = path.name if path.parent.name != "solutions" else f"solutions/{path.name}"
             log(f"[{index}/{len(notebooks)}] {name} ...")

@@ -1,4 +1,4 @@
-"""Support package of the Transformers course: loading by role, cache, attention, plots, checks.
+"""Support package of the Transformers course: checkpoints by role, cache, attention, plots, checks.
 
 Import it as ``import tutorial_utils as tu``; a notebook's setup cell calls ``tu.setup()``.
 """

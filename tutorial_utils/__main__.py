@@ -12,7 +12,10 @@ def _doctor(_: argparse.Namespace) -> int:
     from .env import environment_report, quiet
     from .integrity import PINNED_FILES, IntegrityError, MissingPackageError, packaged_file
 
-    quiet()
+    try:
+        quiet()
+    except ImportError:  # a broken install: the report below says which package is missing
+        pass
     report = environment_report()
     width = max(len(k) for k in report)
     print("Environment")
@@ -110,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("doctor", help="print the environment report and check offline assets")
     prepare = sub.add_parser("prepare", help="build every offline asset now (ahead of a class)")
     prepare.add_argument("--no-progress", action="store_true")
-    cache = sub.add_parser("cache", help="show the cache folder, or clear it")
+    cache = sub.add_parser(
+        "cache", help="show the cache and each entry's state; clear, export or import it"
+    )
     cache.add_argument(
         "--clear",
         nargs="?",

@@ -220,8 +220,11 @@ class _DeprecationsOnly(logging.Filter):
 def quiet() -> None:
     """Silence progress bars, load reports and advisory log messages that add nothing to a lesson.
 
-    Deprecations stay visible: Python's ``FutureWarning`` / ``DeprecationWarning`` are not
-    filtered, and transformers' log messages that announce a deprecation still print.
+    Deprecations of the calls a lesson makes stay visible: transformers' log messages that
+    announce one still print, and Python's ``FutureWarning`` / ``DeprecationWarning`` are not
+    filtered, except two raised inside other libraries' own code (torch's ``TypedStorage``
+    notice, and peft reading transformers' ``is_gradient_checkpointing``). datasets logs
+    errors only.
     """
     import warnings
 

@@ -94,17 +94,9 @@ def _role(role: str) -> Role:
 
 
 def _offline_dir(role: str) -> Path:
-    folders = {
-        "encoder": offline_models.minilm_dir,
-        "embedder": offline_models.minilm_dir,
-        "generator": offline_models.smollm2_dir,
-        "chat": offline_models.smollm2_dir,
-        "sentiment": offline_models.sentiment_model_dir,
-        "fill-mask": offline_models.fill_mask_model_dir,
-    }
-    if role not in folders:
+    if role not in offline_models.OFFLINE_FOLDERS:
         raise ValueError(f"No offline source for role {role!r}")
-    return folders[role]()
+    return offline_models.OFFLINE_FOLDERS[role]()
 
 
 # --- resolution ------------------------------------------------------------------------------

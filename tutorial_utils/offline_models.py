@@ -186,7 +186,8 @@ def _check_bar(name: str, ok: bool, message: str) -> None:
     if not ok:
         warnings.warn(
             f"The {name} model built here misses its quality bar ({message}). It is cached "
-            "anyway so lessons can run; delete its cache entry (tu.clear_cache(...)) to rebuild.",
+            "anyway so the lessons can run. A rebuild on this machine gives the same model: "
+            "please report the figures with `python -m tutorial_utils doctor`'s output.",
             RuntimeWarning,
             stacklevel=3,
         )
@@ -526,7 +527,7 @@ def sentiment_model_dir(progress: bool = True) -> Path:
     return _entry(
         SENTIMENT_ENTRY,
         build_sentiment,
-        "the sentiment model (MiniLM fine-tuned on Rotten Tomatoes, a few minutes)",
+        "the sentiment model (MiniLM fine-tuned on Rotten Tomatoes, 1-2 minutes)",
         progress,
     )
 
@@ -536,16 +537,31 @@ def fill_mask_model_dir(progress: bool = True) -> Path:
     return _entry(
         FILL_MASK_ENTRY,
         build_fill_mask,
-        "the fill-mask model (MiniLM trained with masked-LM on IMDB, a few minutes)",
+        "the fill-mask model (MiniLM trained with masked-LM on IMDB, about 3 minutes)",
         progress,
     )
 
 
+#: The offline model of each role that tutorial_utils trains itself.
+BUILT_MODELS: dict[str, Callable[..., Path]] = {
+    "sentiment": sentiment_model_dir,
+    "fill-mask": fill_mask_model_dir,
+}
+#: The local folder of every role offline (``tu.checkpoint`` returns it).
+OFFLINE_FOLDERS: dict[str, Callable[..., Path]] = {
+    "encoder": minilm_dir,
+    "embedder": minilm_dir,
+    "generator": smollm2_dir,
+    "chat": smollm2_dir,
+    **BUILT_MODELS,
+}
+
+
 def built_model_figures(role: str) -> dict[str, Any]:
     """The figures measured when ``role``'s offline model was built (building it if needed)."""
-    folders = {"sentiment": sentiment_model_dir, "fill-mask": fill_mask_model_dir}
-    if role not in folders:
+    if role not in BUILT_MODELS:
         raise ValueError(
-            f"tutorial_utils builds no model for role {role!r}; built roles: {', '.join(folders)}."
+            f"tutorial_utils builds no model for role {role!r}; "
+            f"built roles: {', '.join(BUILT_MODELS)}."
         )
-    return dict(read_manifest(folders[role]())["info"])
+    return dict(read_manifest(BUILT_MODELS[role]())["info"])

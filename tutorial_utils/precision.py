@@ -20,7 +20,13 @@ from typing import Any
 
 from .env import device as default_device
 
-__all__ = ["autocast", "grad_scaler", "mixed_precision_args", "mixed_precision_dtype"]
+__all__ = [
+    "autocast",
+    "grad_scaler",
+    "mixed_precision_args",
+    "mixed_precision_dtype",
+    "scaled_step",
+]
 
 
 def _device_type(device: Any = None) -> str:
