@@ -8,6 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .cache import cache_dir, clear_cache
+from .chinese_data import load_chinese_ner, load_chinese_reviews
 from .data import load_reviews
 from .env import (
     device,
@@ -41,6 +42,8 @@ __all__ = [
     "fast_mode",
     "hub_is_reachable",
     "hub_status",
+    "load_chinese_ner",
+    "load_chinese_reviews",
     "load_pairs",
     "load_reviews",
     "mixed_precision_args",
@@ -55,6 +58,7 @@ _SUBMODULES = {
     "attention",
     "batching",
     "cache",
+    "chinese_data",
     "classifier",
     "data",
     "env",
