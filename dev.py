@@ -297,6 +297,12 @@ def pack(args: list[str]) -> None:
     # setuptools: the project is installed in editable mode from its folder, built offline
     sh(*download, f".[{extras}]", TORCH, "setuptools>=68")
     sh(*download, "--no-deps", *NO_DEPS)
+    # A package published only as source (snownlp) would need a build backend on the laptop:
+    # build it into a wheel here, with the teacher's setuptools.
+    for sdist in sorted(wheelhouse.glob("*.tar.gz")) + sorted(wheelhouse.glob("*.zip")):
+        build = [venv_python(), "-m", "pip", "wheel", "--disable-pip-version-check", "--no-deps"]
+        sh(*build, "--no-build-isolation", "--wheel-dir", wheelhouse, sdist)
+        sdist.unlink()
     in_venv("-m", "tutorial_utils", "cache", "--export", target / PACK_CACHE)
     student_copy(target / "course")
     (target / CLASS_FILE).write_text(CLASS_TEXT, encoding="utf-8")
