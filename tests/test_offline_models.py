@@ -55,7 +55,7 @@ def test_fill_mask_model_meets_its_bar(fill_mask_folder):
     ), "output layer not tied"
     # a fixed held-out sample: the first 100 reviews of the IMDB test split, fixed masks
     test = load_reviews("imdb", verbose=False)["test"].select(range(100))
-    chunks = offline_models._chunks(tokenizer, list(test["text"]), 64)[:200]
+    chunks = offline_models.fill_mask.chunks_of(tokenizer, list(test["text"]), 64)[:200]
     assert len(chunks) == 200
     top5 = offline_models.masked_top_k_accuracy(model, tokenizer, chunks, k=5, seed=123)
     assert top5 >= offline_models.FILL_MASK_BAR, f"held-out top-5 accuracy {top5:.3f}"
@@ -105,7 +105,7 @@ def test_corrupted_entry_is_detected_and_rebuilt(tmp_path, monkeypatch):
         (folder / "config.json").write_text(json.dumps({"id2label": offline_models.ID2LABEL}))
         return {"accuracy": 0.9, "steps": 1, "seconds": 0.1}
 
-    monkeypatch.setattr(offline_models, "build_sentiment", tiny_build)
+    monkeypatch.setattr(offline_models.sentiment.SOURCE, "build", tiny_build)
     folder = offline_models.sentiment_model_dir(progress=False)
     assert folder.parent == tmp_path and len(calls) == 1
     assert offline_models.built_model_figures("sentiment")["accuracy"] == 0.9

@@ -52,7 +52,8 @@ def _graph() -> dict[str, set[str]]:
 
 def test_the_package_has_no_import_cycle():
     graph = _graph()
-    assert "tutorial_utils.offline_models" in graph["tutorial_utils.loading"]  # the walk works
+    assert "tutorial_utils.roles" in graph["tutorial_utils.loading"]  # the walk works
+    assert "tutorial_utils.offline_models.sentiment" in graph["tutorial_utils.roles"]
     state: dict[str, str] = {}
 
     def visit(module: str, path: list[str]) -> None:
@@ -95,3 +96,24 @@ def test_training_batches_are_full_shuffled_and_group_similar_lengths():
 def test_length_batches_rejects_a_batch_size_below_one():
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         length_batches([1, 2], 0)
+
+
+MIXED_MODULE_LINES = 300  # about where a module that mixes concerns gets hard to read
+
+
+def test_offline_models_is_one_module_per_model():
+    folder = PACKAGE / "offline_models"
+    names = {p.stem for p in folder.glob("*.py")}
+    assert {"minilm", "smollm2", "sentiment", "fill_mask"} <= names
+    assert not (PACKAGE / "offline_models.py").exists()
+    for path in folder.glob("*.py"):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines <= MIXED_MODULE_LINES, f"{path.name}: {lines} lines"
+
+
+def test_the_recipes_share_one_training_loop():
+    """Every plain PyTorch training steps through tutorial_utils.training.training_losses."""
+    for module in ("classifier.py", "offline_models/building.py"):
+        source = (PACKAGE / module).read_text(encoding="utf-8")
+        assert "training_losses(" in source, module
+        assert "scaled_step(" not in source, f"{module} steps by itself"

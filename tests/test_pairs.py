@@ -101,7 +101,13 @@ def test_deterministic_and_size(pair_data):
         assert Counter(split["label"]) == {0: 20, 1: 20}
 
 
-def test_prints_which_task(capsys):
+def test_prints_which_task_and_the_reason_once(capsys, monkeypatch):
+    from tutorial_utils import env
+
+    monkeypatch.setattr(env, "REASONS_SHOWN", set())
     pairs.load_pairs(seed=0, size=10)
-    line = capsys.readouterr().out.strip()
-    assert "same-sentiment pairs" in line and "offline" in line
+    first = capsys.readouterr().out.strip()
+    pairs.load_pairs(seed=0, size=10)
+    second = capsys.readouterr().out.strip()
+    assert "same-sentiment pairs" in first and "(offline: " in first
+    assert "same-sentiment pairs" in second and "(offline: " not in second

@@ -117,7 +117,7 @@ def test_notebook_is_clean_and_follows_the_anatomy(path):
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    assert "TUTORIAL_FAST" in "".join(tagged[0]["source"])
+    # what the parameters cell holds: tests/test_notebook_conventions.py
     for cell in cells:
         if cell["cell_type"] != "code":
             continue

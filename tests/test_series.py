@@ -66,3 +66,55 @@ def test_store_keeps_outputs_of_checked_cells_only(tmp_path, monkeypatch):
     checked, plain = json.loads(path.read_text(encoding="utf-8"))["cells"]
     assert "".join(checked["outputs"][0]["text"]).strip() == "FAST 1"  # run in fast mode
     assert plain["outputs"] == [] and "TUTORIAL_FAST" not in os.environ
+
+
+def test_series_log_is_a_few_lines_a_table_and_no_kernel_warnings(tmp_path):
+    """benchmarks/series.py (tools.series) into a pipe, as in CI or a log file: two lines per
+    notebook, the table with the load average and a total, and none of the kernel's own
+    start-up warnings ("Kernel is running over TCP without encryption")."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    first = _notebook(tmp_path, "print('one')").rename(tmp_path / "first.ipynb")
+    second = _notebook(tmp_path, "print(sum(range(10)))").rename(tmp_path / "second.ipynb")
+    result = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "series.py"), str(first), str(second)]
+        + ["--output", str(tmp_path / "out")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    assert "without encryption" not in log and "WARNING" not in log, log
+    lines = log.strip().splitlines()
+    assert len(lines) <= 14, log  # 2 per notebook, a 6-line table, 2 load lines, the folder
+    rows = {}
+    for line in lines:
+        match = re.fullmatch(r"(\S+\.ipynb)\s+ok\s+([\d.]+)\s+(\d+)\s+([\d.]+)", line)
+        if match:
+            rows[match.group(1)] = [float(v) for v in match.groups()[1:]]
+    assert sorted(rows) == ["first.ipynb", "second.ipynb"], log
+    assert all(seconds > 0 and peak_mb > 10 for seconds, peak_mb, _ in rows.values())
+    total = next(line for line in lines if line.startswith("total"))
+    assert abs(float(total.split()[2]) - sum(r[0] for r in rows.values())) <= 0.15
+    assert sum(line.startswith("load average (1, 5, 15 min)") for line in lines) == 2
+    assert not list((tmp_path / "out").rglob("*.html"))  # the benchmark writes no HTML
+
+
+def test_table_without_a_load_average_says_so(monkeypatch):
+    from tools import series
+
+    monkeypatch.delattr(series.os, "getloadavg", raising=False)  # as on Windows
+    load = series.load_average()  # psutil's estimate
+    assert load is not None and len(load) == 3
+    row = series.RunResult("a.ipynb", "ok", 1.25, 100.0, load=None)
+    bad = series.RunResult("b.ipynb", "FAILED", 2.0, 300.0, error="boom", load=0.5)
+    table = format_table([row, bad]).splitlines()
+    assert table[2].split() == ["a.ipynb", "ok", "1.2", "100", "n/a"]
+    assert table[3].split() == ["b.ipynb", "FAILED", "2.0", "300", "0.50"]
+    assert table[5].split() == ["total", "1", "bad", "3.2", "300"] and table[6] == "b.ipynb: boom"

@@ -26,23 +26,41 @@ def _write(path: Path, notebook: dict) -> None:
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def clean_notebook(path: Path) -> bool:
-    """Drop outputs, execution counts and run metadata, except in checked cells; True if changed."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    before = json.dumps(notebook, sort_keys=True)
+def strip_outputs(notebook: dict, keep_checked: bool = True) -> dict:
+    """Remove outputs, execution counts and run metadata from ``notebook`` (changed in place).
+
+    The one rule set for notebooks the project stores or hands out: ``keep_checked`` keeps
+    the outputs of the ``# NBVAL_CHECK_OUTPUT`` cells (the repository); ``False`` removes
+    every output (the student copy of ``python dev.py student-copy``).
+    """
     for cell in notebook.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        if not is_checked(cell):
+        metadata = cell.get("metadata", {})
+        for key in ("execution", "papermill"):
+            metadata.pop(key, None)
+        if cell.get("cell_type") == "code" and not (keep_checked and is_checked(cell)):
             cell["outputs"] = []
             cell["execution_count"] = None
-        cell.get("metadata", {}).pop("execution", None)
-        cell.get("metadata", {}).pop("papermill", None)
-    notebook.get("metadata", {}).pop("papermill", None)
-    if json.dumps(notebook, sort_keys=True) == before:
-        return False
-    _write(path, notebook)
-    return True
+    for key in ("papermill", "widgets"):
+        notebook.get("metadata", {}).pop(key, None)
+    return notebook
+
+
+def clean_notebook(path: Path, target: Path | None = None, keep_checked: bool = True) -> bool:
+    """Strip ``path`` (see :func:`strip_outputs`) into ``target`` (default: in place).
+
+    Returns True when the written notebook differs from ``path`` (nothing is written in
+    place when nothing changed).
+    """
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    before = json.dumps(notebook, sort_keys=True)
+    strip_outputs(notebook, keep_checked)
+    changed = json.dumps(notebook, sort_keys=True) != before
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(target, notebook)
+    elif changed:
+        _write(path, notebook)
+    return changed
 
 
 def store(path: Path) -> int:

@@ -4,7 +4,9 @@
 
 Used by ``python dev.py setup`` / ``run``, by the tests and by ``benchmarks/series.py``. Each
 notebook runs in a fresh kernel through papermill; the peak resident memory of the kernel is
-sampled while it runs.
+sampled while it runs, and the load average noted when it starts. The output is a few lines
+per notebook and a table, the same in a terminal and in a log file: the kernel's own start-up
+warnings (such as "Kernel is running over TCP without encryption") are not printed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,33 @@ class RunResult:
     output: Path | None = None
     html: Path | None = None
     error: str = ""
+    load: float | None = None  # the 1-minute load average when the notebook started
+
+
+# The kernel process logs only errors: its start-up warning that the connection on 127.0.0.1
+# is plain-text TCP says nothing about the notebook and was printed once per notebook. Cell
+# output is not affected (it reaches the notebook over the kernel's channels).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+
+
+def load_average() -> tuple[float, float, float] | None:
+    """The 1, 5 and 15-minute load averages (psutil's estimate on Windows), or None."""
+    if hasattr(os, "getloadavg"):  # not on Windows
+        try:
+            return os.getloadavg()
+        except OSError:
+            return None
+    try:
+        import psutil
+
+        return psutil.getloadavg()  # Windows: averaged by psutil from its first call on
+    except (ImportError, AttributeError, OSError):
+        return None
+
+
+def format_load(load: tuple[float, float, float] | None) -> str:
+    """``1.23 0.98 0.50`` (1, 5, 15 minutes), or ``n/a``."""
+    return " ".join(f"{x:.2f}" for x in load) if load else "n/a"
 
 
 class _PeakMemory:
@@ -94,6 +123,7 @@ def run_notebook(
     path = Path(path)
     output_dir.mkdir(parents=True, exist_ok=True)
     executed = output_dir / path.name
+    load = load_average()
     started = time.perf_counter()
     status, error = "ok", ""
     with _PeakMemory() as memory:
@@ -106,6 +136,7 @@ def run_notebook(
                 cwd=str(path.parent),
                 progress_bar=False,
                 execution_timeout=timeout,
+                extra_arguments=KERNEL_ARGUMENTS,  # to the kernel (nbclient)
             )
         except Exception as exc:  # noqa: BLE001 - report, keep going with the next notebook
             status = "FAILED"
@@ -116,27 +147,43 @@ def run_notebook(
         from tools.html_export import export_html  # works offline: local MathJax, static widgets
 
         html_path = export_html(executed)
-    return RunResult(path.name, status, seconds, memory.peak / 2**20, executed, html_path, error)
+    return RunResult(
+        path.name,
+        status,
+        seconds,
+        memory.peak / 2**20,
+        executed,
+        html_path,
+        error,
+        load[0] if load else None,
+    )
 
 
 def format_table(results: list[RunResult]) -> str:
-    """A plain-text table: notebook, status, seconds, peak memory; and the totals."""
+    """A plain-text table: notebook, status, seconds, peak memory, load average at its start;
+    then the totals (seconds added up, the largest peak)."""
     width = max([len(r.notebook) for r in results] + [8])
-    lines = [f"{'notebook':<{width}}  {'status':<6}  {'seconds':>8}  {'peak MB':>8}"]
+    lines = [f"{'notebook':<{width}}  {'status':<6}  {'seconds':>8}  {'peak MB':>8}  {'load':>5}"]
     lines.append("-" * len(lines[0]))
     for r in results:
-        lines.append(f"{r.notebook:<{width}}  {r.status:<6}  {r.seconds:>8.1f}  {r.peak_mb:>8.0f}")
+        load = f"{r.load:>5.2f}" if r.load is not None else f"{'n/a':>5}"
+        lines.append(
+            f"{r.notebook:<{width}}  {r.status:<6}  {r.seconds:>8.1f}  {r.peak_mb:>8.0f}  {load}"
+        )
     lines.append("-" * len(lines[0]))
     total = sum(r.seconds for r in results)
     peak = max((r.peak_mb for r in results), default=0.0)
     failed = sum(r.status != "ok" for r in results)
-    lines.append(
-        f"{'total':<{width}}  {('ok' if not failed else f'{failed} bad'):<6}  {total:>8.1f}  {peak:>8.0f}"
-    )
+    state = "ok" if not failed else f"{failed} bad"
+    lines.append(f"{'total':<{width}}  {state:<6}  {total:>8.1f}  {peak:>8.0f}")
     for r in results:
         if r.error:
             lines.append(f"{r.notebook}: {r.error}")
     return "\n".join(lines)
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)  # a log file or CI shows each line when it happens
 
 
 @contextlib.contextmanager
@@ -159,12 +206,13 @@ def run_series(
     output_dir: Path | None = None,
     fast: bool = False,
     html: bool = True,
-    log=print,
+    log=_print,
 ) -> list[RunResult]:
     """Run notebooks one after another (2 cores: never side by side); print progress and a table."""
     notebooks = notebooks or lesson_notebooks()
     output_dir = output_dir or project_root() / "outputs" / "series"
     results = []
+    log(f"load average (1, 5, 15 min) at the start: {format_load(load_average())}")
     with temporary_environment({"TUTORIAL_FAST": "1"} if fast else {}):  # kernels inherit it
         for index, path in enumerate(notebooks, 1):
             name = path.name if path.parent.name != "solutions" else f"solutions/{path.name}"
@@ -175,11 +223,12 @@ def run_series(
             log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
             results.append(result)
     log(format_table(results))
+    log(f"load average (1, 5, 15 min) at the end: {format_load(load_average())}")
     if html and any(r.html for r in results):
         from tools.html_export import write_index
 
         log(f"HTML copies (they work offline): {write_index(output_dir)}")
-    log(f"Executed notebooks and HTML copies: {output_dir}")
+    log(f"Executed notebooks{' and HTML copies' if html else ''}: {output_dir}")
     return results
 
 

@@ -72,6 +72,9 @@ _SUBMODULES = {
     "pairs",
     "plotting",
     "precision",
+    "progress",
+    "roles",
+    "training",
 }
 
 
@@ -82,3 +85,20 @@ def __getattr__(name: str):
 
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _show_figures_in_ipython() -> None:
+    """In IPython (a notebook), make a pyplot-free ``Figure`` show when a cell ends with it.
+
+    Matplotlib's inline backend registers that display only once pyplot is used; importing
+    :mod:`tutorial_utils.plotting` registers it, so a figure built by hand in a lesson shows
+    even before the lesson calls ``tu.plotting``.
+    """
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    if ipython is not None and ipython.get_ipython() is not None:
+        from . import plotting  # noqa: F401  (registers the PNG display of Figure)
+
+
+_show_figures_in_ipython()

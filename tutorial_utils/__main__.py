@@ -1,4 +1,8 @@
-"""Command line: ``python -m tutorial_utils doctor | prepare | cache``."""
+"""Command line: ``python -m tutorial_utils doctor | prepare | cache``.
+
+What ``prepare`` builds, what ``cache`` and ``doctor`` check and what ``cache --export`` packs
+all come from the one registry of roles, :mod:`tutorial_utils.roles`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,46 @@ import time
 from pathlib import Path
 
 
+def _print_cache_rows() -> None:
+    from .cache import cache_summary
+    from .roles import recipe_versions
+
+    for row in cache_summary(recipe_versions()):
+        print(f"  {row['entry']:<32} {row['size_mb']:>8.1f} MB  {row['state']}")
+
+
+def _packaged_files() -> list:
+    """Every pinned packaged file: integrity's list, plus any a packaged source adds."""
+    from .integrity import PINNED_FILES
+    from .roles import packaged_sources
+
+    files = list(PINNED_FILES)
+    for source in packaged_sources():
+        files += [item for item in source.files if item not in files]
+    return files
+
+
+def _role_states() -> list[tuple[str, str, str]]:
+    """``(role, offline source, state)`` for every role, without building anything."""
+    from .cache import cache_dir, entry_problem
+    from .roles import ROLES
+
+    rows = []
+    for role in ROLES.values():
+        source = role.offline
+        if source.entry is None:
+            state = "none offline" if source.kind == "none" else "packaged (checked above)"
+        else:
+            folder = cache_dir() / source.entry
+            problem = entry_problem(folder, source.version, deep=False) if folder.is_dir() else None
+            state = "missing: `prepare` builds it" if not folder.is_dir() else problem or "built"
+        rows.append((role.name, source.kind, state))
+    return rows
+
+
 def _doctor(_: argparse.Namespace) -> int:
     from .env import environment_report, quiet
-    from .integrity import PINNED_FILES, IntegrityError, MissingPackageError, packaged_file
+    from .integrity import IntegrityError, MissingPackageError, packaged_file
 
     try:
         quiet()
@@ -23,7 +64,7 @@ def _doctor(_: argparse.Namespace) -> int:
         print(f"  {key:<{width}}  {value}")
     print("Packaged offline assets (SHA-256 checked)")
     problems = 0
-    for item in PINNED_FILES:
+    for item in _packaged_files():
         try:
             path = packaged_file(item)
             state = f"ok      {path}"
@@ -31,59 +72,59 @@ def _doctor(_: argparse.Namespace) -> int:
             state = f"PROBLEM {error}"
             problems += 1
         print(f"  {item.distribution:<20} {item.relpath:<36} {state}")
-    from .cache import cache_summary
-    from .offline_models import RECIPE_VERSION
+    print("Roles offline")
+    for role, kind, state in _role_states():
+        print(f"  {role:<16} {kind:<10} {state}")
+    from .cache import cache_dir
 
-    rows = cache_summary(RECIPE_VERSION)
-    print(f"Tutorial cache ({len(rows)} entries)")
-    for row in rows:
-        print(f"  {row['entry']:<32} {row['size_mb']:>8.1f} MB  {row['state']}")
+    print(f"Tutorial cache ({cache_dir()})")
+    _print_cache_rows()
     if problems:
         print(f"{problems} problem(s) found: see the messages above.")
     return 1 if problems else 0
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    """Build every offline asset ahead of a class (no-op where the cache is complete)."""
-    from tqdm.auto import tqdm
-
-    from . import data, offline_models
+    """Verify or build every offline source of the registry (no-op where the cache is complete)."""
     from .env import quiet
+    from .progress import progress
+    from .roles import ROLES, prepare_steps
 
     quiet()
-    steps = [
-        ("encoder / embedder: all-MiniLM-L6-v2 (verify package)", offline_models.minilm_dir),
-        ("generator / chat: SmolLM2-135M-Instruct (dequantise GGUF)", offline_models.smollm2_dir),
-        ("movie reviews (verify package)", data.reviews_csv),
-        ("sentiment: MiniLM fine-tuned on Rotten Tomatoes", offline_models.sentiment_model_dir),
-        (
-            "fill-mask: all-MiniLM-L6-v2 + masked-LM head, trained further on IMDB",
-            offline_models.fill_mask_model_dir,
-        ),
-    ]
-    bar = tqdm(steps, desc="preparing offline assets", unit="asset", disable=args.no_progress)
-    for name, step in bar:
-        bar.set_postfix_str(name.split(":")[0])
+    steps = prepare_steps()
+    bar = progress(steps, desc="preparing offline assets", unit="asset", disable=args.no_progress)
+    for step in bar:
+        bar.set_postfix_str(step.name.split(":")[0])
         started = time.perf_counter()
-        path = step()
-        tqdm.write(f"  done  {name}  ({time.perf_counter() - started:.1f} s)  {path}")
+        path = step.run()  # a build shows its own progress and figures
+        bar.write(f"  done  {step.name}  ({time.perf_counter() - started:.1f} s)  {path}")
+    for role in ROLES.values():
+        if role.offline.kind == "none":
+            print(f"  none  {role.name}: {role.offline.label}; online: {role.online_id}")
+    return 0
+
+
+def _export(archive: Path, entries: str | None) -> int:
+    """Pack the registry's cache entries (each must be complete) and any other complete one."""
+    from .cache import complete_entries, export_cache
+    from .roles import pack_entries
+
+    names = [e for e in (entries or "").split(",") if e]
+    if not names:
+        required = pack_entries()
+        names = required + [e for e in complete_entries() if e not in required]
+    packed = export_cache(archive, names)
+    size = archive.stat().st_size / 2**20
+    print(f"wrote {len(packed)} entries ({size:.0f} MB) to {archive}: {', '.join(packed)}")
     return 0
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from .cache import CacheArchiveError, cache_dir, cache_summary, clear_cache
+    from .cache import CacheArchiveError, cache_dir, clear_cache
 
     try:
         if args.export:
-            from .cache import export_cache
-
-            entries = [e for e in (args.entries or "").split(",") if e]
-            names = export_cache(Path(args.export), entries or None)
-            size = Path(args.export).stat().st_size / 2**20
-            print(
-                f"wrote {len(names)} entries ({size:.0f} MB) to {args.export}: {', '.join(names)}"
-            )
-            return 0
+            return _export(Path(args.export), args.entries)
         if args.import_:
             from .cache import import_cache
 
@@ -99,11 +140,8 @@ def _cache(args: argparse.Namespace) -> int:
             f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} from {cache_dir()}"
         )
         return 0
-    from .offline_models import RECIPE_VERSION
-
     print(cache_dir())
-    for row in cache_summary(RECIPE_VERSION):
-        print(f"  {row['entry']:<32} {row['size_mb']:>8.1f} MB  {row['state']}")
+    _print_cache_rows()
     return 0
 
 
@@ -124,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="ENTRY",
         help="delete one entry, or all entries when no name is given",
     )
-    cache.add_argument("--export", metavar="FILE", help="write complete entries into a tar file")
+    cache.add_argument(
+        "--export",
+        metavar="FILE",
+        help="write the registry's entries (and any other complete one) into a tar file",
+    )
     cache.add_argument("--entries", metavar="A,B", help="with --export: only these entries")
     cache.add_argument(
         "--import", dest="import_", metavar="FILE", help="unpack a tar file, verify, install it"

@@ -51,7 +51,7 @@ __all__ = [
 
 
 def scaled_dot_product_attention(
-    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None
+    q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None, dropout_p: float = 0.0
 ) -> tuple[Tensor, Tensor]:
     r"""Attention :math:`\mathrm{softmax}(QK^\top/\sqrt{d})\,V`; returns ``(output, weights)``.
 
@@ -61,9 +61,15 @@ def scaled_dot_product_attention(
     ``F.scaled_dot_product_attention``. Output: (..., Lq, dv); weights: (..., Lq, Lk), rows sum
     to 1.
 
+    ``dropout_p``: as in ``F.scaled_dot_product_attention``, the probability of dropping each
+    weight before it multiplies ``v`` (the others are scaled by ``1 / (1 - dropout_p)``);
+    applied whenever it is above 0, so pass 0 in eval mode. The returned weights are the
+    ones before dropout (what a heatmap shows).
+
     A query row whose keys are all masked gets zero weights and a zero output, never NaN.
     """
     _check_qkv(q, k, v)
+    _check_dropout(dropout_p)
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., Lq, Lk)
     if mask is None:
         weights = torch.softmax(scores, dim=-1)  # (..., Lq, Lk), each row sums to 1
@@ -74,6 +80,8 @@ def scaled_dot_product_attention(
         empty = torch.isneginf(scores).all(dim=-1, keepdim=True)  # (..., Lq, 1)
         weights = torch.softmax(scores.masked_fill(empty, 0.0), dim=-1)  # (..., Lq, Lk)
         weights = weights.masked_fill(empty, 0.0)  # (..., Lq, Lk)
+    if dropout_p > 0:  # drop weights (the kept ones scaled by 1 / (1 - p)), then weigh v
+        return F.dropout(weights, dropout_p) @ v, weights  # (..., Lq, dv), (..., Lq, Lk)
     return weights @ v, weights  # (..., Lq, dv), (..., Lq, Lk)
 
 
@@ -175,10 +183,10 @@ class MultiHeadAttention(nn.Module):
         q = self.split_heads(self.q_proj(query))  # (batch, heads, Lq, head_dim)
         k = self.split_heads(self.k_proj(key))  # (batch, heads, Lk, head_dim)
         v = self.split_heads(self.v_proj(value))  # (batch, heads, Lk, head_dim)
+        # dropout on the weights in training mode only (the weights come back undropped)
+        dropout_p = self.dropout.p if self.training else 0.0
         # out: (batch, heads, Lq, head_dim); weights: (batch, heads, Lq, Lk)
-        out, weights = scaled_dot_product_attention(q, k, v, mask)
-        if self.dropout.p > 0 and self.training:  # dropout on the weights (returned undropped)
-            out = self.dropout(weights) @ v  # (batch, heads, Lq, head_dim)
+        out, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p)
         return self.out_proj(self.merge_heads(out)), weights  # output: (batch, Lq, d_model)
 
     @classmethod
@@ -387,6 +395,14 @@ def _check_mask(mask: Tensor, q: Tensor, k: Tensor, v: Tensor) -> None:
             f"mask of shape {tuple(mask.shape)} would enlarge the scores' shape {scores_shape} to {tuple(full)}; "
             "give it the scores' batch dims (see padding_mask(..., heads=...))."
         )
+
+
+def _check_dropout(dropout_p: float) -> None:
+    """Check that ``dropout_p`` is a probability, in [0, 1] as ``F.dropout`` wants."""
+    if isinstance(dropout_p, bool) or not isinstance(dropout_p, int | float):
+        raise ValueError(f"dropout_p must be a float in [0, 1], got {dropout_p!r}.")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p!r}.")
 
 
 def _check_heads(d_model: int, num_heads: int) -> None:

@@ -46,6 +46,7 @@ LOCK_PREFIX = ".lock-"
 # "-<8 hex>", so ".tmp-a-b-1234abcd" belongs to "a-b", never to "a".
 _TEMPORARY = re.compile(r"\.tmp-(?P<key>.+)-[0-9a-f]{8}")
 IMPORT_KEY = "import"
+MISSING = "missing (`python -m tutorial_utils prepare` builds it)"
 
 
 def cache_dir() -> Path:
@@ -319,12 +320,17 @@ def cache_summary(versions: Mapping[str, str] | None = None) -> list[dict]:
     """One row per cache entry and per leftover temporary folder: name, size in MB, state.
 
     ``versions`` maps entry names to their current recipe version: an entry built by another
-    recipe is then "out of date". Sizes are checked against the manifest, digests are not
-    (that is :func:`entry_problem` with ``deep=True``, done before an entry is used).
+    recipe is then "out of date", and one not in the cache at all gets a row saying it is
+    missing. Sizes are checked against the manifest, digests are not (that is
+    :func:`entry_problem` with ``deep=True``, done before an entry is used).
     """
     versions = versions or {}
     root = cache_dir()
-    rows = []
+    rows = [
+        {"entry": name, "size_mb": 0.0, "state": MISSING}
+        for name in versions
+        if not (root / name).is_dir()
+    ]
     for folder in sorted(root.iterdir()):
         key = _temporary_key(folder)
         if key is not None:
@@ -339,7 +345,7 @@ def cache_summary(versions: Mapping[str, str] | None = None) -> list[dict]:
         rows.append(
             {"entry": folder.name, "size_mb": round(_size(folder) / 2**20, 1), "state": state}
         )
-    return rows
+    return sorted(rows, key=lambda row: row["entry"])
 
 
 # --- moving the cache between machines (the classroom pack) -----------------------------------

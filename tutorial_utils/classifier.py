@@ -42,7 +42,8 @@ from .attention import TransformerEncoderLayer
 from .batching import length_batches
 from .env import device as default_device
 from .metrics import accuracy
-from .precision import autocast, grad_scaler, scaled_step
+from .precision import autocast, grad_scaler
+from .training import training_losses
 
 __all__ = [
     "DEFAULTS",
@@ -66,6 +67,8 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 32,
     "lr": 1e-3,
 }
+#: The lists :func:`train_classifier` returns (what ``plot_training_curves`` draws).
+HISTORY_KEYS = ("step", "train_loss", "eval_step", "eval_loss", "eval_accuracy", "epoch")
 #: Smaller settings for ``fast=True`` (CI and a quick look).
 FAST: dict[str, Any] = {**DEFAULTS, "epochs": 2, "num_layers": 1, "train_limit": 3000}
 
@@ -229,6 +232,53 @@ def evaluate_accuracy(
     return _evaluate(model, ids, mask, torch.tensor(labels), batch_size)[1]
 
 
+def _check_settings(epochs: int, batch_size: int, lr: float, log_every: int) -> None:
+    if epochs < 1 or batch_size < 1 or lr <= 0 or log_every < 1:
+        raise ValueError("epochs, batch_size and log_every must be >= 1 and lr > 0.")
+
+
+def _encoded(dataset: Any, name: str, tokenizer: Any, max_length: int) -> tuple[Tensor, ...]:
+    """``(input_ids, attention_mask, labels)`` of a text / label dataset, padded to ``max_length``."""
+    texts, labels = _columns(dataset, name)
+    ids, mask = _encode(tokenizer, texts, max_length)
+    return ids, mask, torch.tensor(labels)
+
+
+def _epoch_batches(size: int, batch_size: int, rng: random.Random) -> list[list[int]]:
+    """One epoch: every example once, in a new random order, cut into batches."""
+    order = list(range(size))
+    rng.shuffle(order)
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+class _LossLog:
+    """Appends the mean training loss of every ``every`` steps to the history."""
+
+    def __init__(self, history: dict[str, list[float]], every: int) -> None:
+        self.history, self.every, self.running = history, every, []
+
+    def add(self, step: int, loss: float) -> None:
+        self.running.append(loss)
+        if step % self.every == 0:
+            self.flush(step)
+
+    def flush(self, step: int) -> None:
+        if self.running:
+            self.history["step"].append(step)
+            self.history["train_loss"].append(sum(self.running) / len(self.running))
+            self.running = []
+
+
+def _record_evaluation(
+    history: dict[str, list[float]], epoch: int, step: int, loss: float, acc: float, verbose: bool
+) -> None:
+    for key, value in (("eval_step", step), ("eval_loss", loss), ("eval_accuracy", acc)):
+        history[key].append(value)
+    history["epoch"].append(epoch)
+    if verbose:
+        print(f"epoch {epoch}: step {step}, validation loss {loss:.3f}, accuracy {acc:.3f}")
+
+
 def train_classifier(
     model: TransformerClassifier,
     train_dataset: Any,
@@ -245,86 +295,65 @@ def train_classifier(
     verbose: bool = True,
     device: str | torch.device | None = None,
     mixed_precision: bool = True,
+    eval_batch_size: int = 128,
 ) -> dict[str, list[float]]:
     """Train with AdamW and transformers' ``get_cosine_schedule_with_warmup``; return the history.
 
     History (a dict of lists): ``step`` and ``train_loss`` (mean loss over the last
     ``log_every`` steps), and, after every epoch, ``eval_step``, ``eval_loss``,
-    ``eval_accuracy`` on ``eval_dataset`` and ``epoch``. ``max_steps`` stops early (tests).
-    Deterministic for a given ``seed`` (shuffling and dropout) on a given device.
+    ``eval_accuracy`` on ``eval_dataset`` (in batches of ``eval_batch_size``) and ``epoch``.
+    ``max_steps`` stops early (tests). Deterministic for a given ``seed`` (shuffling and
+    dropout) on a given device. Each step is the course's one training loop
+    (:func:`tutorial_utils.training.training_losses`).
 
     The model is moved to ``device`` (default :func:`tutorial_utils.device`: the GPU when
     there is one) and stays there; on CUDA the forward pass runs under mixed precision unless
     ``mixed_precision=False`` (float32 everywhere, as on the CPU, where it never applies).
     """
-    if epochs < 1 or batch_size < 1 or lr <= 0 or log_every < 1:
-        raise ValueError("epochs, batch_size and log_every must be >= 1 and lr > 0.")
+    _check_settings(epochs, batch_size, lr, log_every)
     where = torch.device(device if device is not None else default_device())
-    texts, labels = _columns(train_dataset, "train_dataset")
-    ids, mask = _encode(tokenizer, texts, min(max_length, model.max_len))
-    labels_t = torch.tensor(labels)
+    length = min(max_length, model.max_len)
+    ids, mask, labels = _encoded(train_dataset, "train_dataset", tokenizer, length)
     if eval_dataset is not None:
-        eval_texts, eval_labels = _columns(eval_dataset, "eval_dataset")
-        eval_ids, eval_mask = _encode(tokenizer, eval_texts, min(max_length, model.max_len))
-        eval_labels_t = torch.tensor(eval_labels)
+        evaluation = _encoded(eval_dataset, "eval_dataset", tokenizer, length)
     model.to(where)
-    ids, mask, labels_t = ids.to(where), mask.to(where), labels_t.to(where)
+    ids, mask, labels = ids.to(where), mask.to(where), labels.to(where)
 
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
+    torch.manual_seed(seed)  # dropout draws
+    rng = random.Random(seed)  # the order of the examples in each epoch
     steps_per_epoch = math.ceil(len(labels) / batch_size)
     total = (
         steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
     )
-    warmup = max(1, total // 10)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scaler = grad_scaler(where, mixed_precision)  # enabled for float16 on CUDA only
-    scheduler = get_cosine_schedule_with_warmup(optimizer, warmup, total)
-    history: dict[str, list[float]] = {
-        "step": [],
-        "train_loss": [],
-        "eval_step": [],
-        "eval_loss": [],
-        "eval_accuracy": [],
-        "epoch": [],
-    }
-    step, running = 0, []
+    scheduler = get_cosine_schedule_with_warmup(optimizer, max(1, total // 10), total)
+    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
+    log = _LossLog(history, log_every)
+
+    def loss_of(batch: tuple[Tensor, Tensor, Tensor]) -> Tensor:
+        batch_ids, batch_mask, batch_labels = batch
+        return F.cross_entropy(model(batch_ids, batch_mask).float(), batch_labels)
+
+    step = 0
     optimizer.zero_grad(set_to_none=True)  # no gradient left from earlier use of the model
     model.train()
     for epoch in range(1, epochs + 1):
-        order = list(range(len(labels)))
-        rng.shuffle(order)
-        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-        for batch_ids, batch_mask, batch_labels in _trimmed(ids, mask, labels_t, batches):
-            with autocast(where, mixed_precision):  # mixed precision on CUDA; nothing on the CPU
-                logits = model(batch_ids, batch_mask)
-            loss = F.cross_entropy(logits.float(), batch_labels)
-            scaled_step(loss, model, optimizer, scheduler, scaler)  # backward, clip, step
+        batches = _trimmed(ids, mask, labels, _epoch_batches(len(labels), batch_size, rng))
+        losses = training_losses(
+            model, batches, loss_of, optimizer, scheduler, scaler, where, mixed_precision
+        )
+        for loss in losses:
             step += 1
-            running.append(loss.item())
-            if step % log_every == 0:
-                history["step"].append(step)
-                history["train_loss"].append(sum(running) / len(running))
-                running = []
+            log.add(step, loss)
             if step >= total:
                 break
         if eval_dataset is not None:
-            eval_loss, eval_acc = _evaluate(
-                model, eval_ids, eval_mask, eval_labels_t, 128, mixed_precision
-            )
-            history["eval_step"].append(step)
-            history["eval_loss"].append(eval_loss)
-            history["eval_accuracy"].append(eval_acc)
-            history["epoch"].append(epoch)
-            if verbose:
-                print(
-                    f"epoch {epoch}: step {step}, validation loss {eval_loss:.3f}, accuracy {eval_acc:.3f}"
-                )
+            result = _evaluate(model, *evaluation, eval_batch_size, mixed_precision)
+            _record_evaluation(history, epoch, step, *result, verbose)
         if step >= total:
             break
-    if running:
-        history["step"].append(step)
-        history["train_loss"].append(sum(running) / len(running))
+    log.flush(step)
     model.eval()
     return history
 

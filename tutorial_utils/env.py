@@ -20,6 +20,24 @@ DECISION_BUDGET = 1.8  # seconds after which "no answer" means offline
 _TRUE = {"1", "true", "yes", "on"}
 
 _decision: tuple[bool, str] | None = None
+# Reasons for the hub decision already printed in this process: the reason (an unreachable
+# Hub with its URLError, HF_HUB_OFFLINE=1, ...) is printed once per session, by whichever of
+# the setup line or a checkpoint / dataset line prints first.
+REASONS_SHOWN: set[str] = set()
+
+
+def reason_once(reason: str) -> str | None:
+    """``reason`` the first time it is asked for in this process, ``None`` every later time."""
+    if reason in REASONS_SHOWN:
+        return None
+    REASONS_SHOWN.add(reason)
+    return reason
+
+
+def mode_note(online: bool, reason: str) -> str:
+    """`` (offline: <reason>)`` the first time a reason is shown in this process, else ``""``."""
+    shown = reason_once(reason)
+    return f" ({'online' if online else 'offline'}: {shown})" if shown else ""
 
 
 def hub_endpoint() -> str:
@@ -335,16 +353,20 @@ def environment_report() -> dict[str, str]:
 def setup(seed: int = 0, verbose: bool = True) -> dict[str, str]:
     """What a notebook's setup cell calls: seed, quiet the logs, decide online/offline, report.
 
-    Prints one line (versions, device, mode) and returns the full environment report.
+    Prints one line (versions, device, mode, and the mode's reason unless this process printed
+    it already) and returns the full environment report.
     """
     quiet()
     seed_everything(seed)
     report = environment_report()
     if verbose:
+        reason = reason_once(report["hub reason"])
         print(
             f"torch {report['torch']} | transformers {report['transformers']} | "
             f"datasets {report['datasets']} | device {report['device']} | "
-            f"hub {report['hub']} ({report['hub reason']}) | seed {seed}"
+            f"hub {report['hub']}"
+            + (f" ({reason})" if reason else "")
+            + f" | seed {seed}"
             + (" | FAST mode" if fast_mode() else "")
         )
     return report

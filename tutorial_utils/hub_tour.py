@@ -1,6 +1,8 @@
-"""Lesson 00's tour: the Hub's task families, built from transformers' own pipeline registry."""
+"""Lesson 00's tour: the Hub's task families (from transformers' own pipeline registry), model cards."""
 
 from __future__ import annotations
+
+import re
 
 # The Hub's task taxonomy (huggingface.co/tasks) groups tasks into these families. Tasks
 # that transformers has a pipeline for are read from its registry; the Hub also lists
@@ -18,6 +20,7 @@ HUB_FAMILY_OF_TASK = {
     "text-generation": "Natural Language Processing",
     "fill-mask": "Natural Language Processing",
     "sentence-similarity": "Natural Language Processing",
+    # not a task of the Hub's list: a transformers pipeline that reads text (see TASK_NOTES)
     "decision": "Natural Language Processing",
     # Computer Vision
     "depth-estimation": "Computer Vision",
@@ -62,6 +65,23 @@ FAMILIES = [
 ]
 
 
+# What a row of the task table needs said beyond its name (shown in its "note" column).
+TASK_NOTES = {
+    "decision": (
+        "a transformers task that is not in the write-up's list: it answers typed questions "
+        "about a text (pick an option, give a score, yes or no) with a probability for every "
+        "option, read from a chat model's next-token scores; it reads a text (images "
+        "optional), so it is listed here"
+    ),
+    "feature-extraction": (
+        "the write-up's screenshot showed it under Multimodal; this table follows the Hub's "
+        "task list, which groups it with the text tasks (images: image-feature-extraction)"
+    ),
+}
+NO_PIPELINE = "(no transformers pipeline)"
+HUB_ONLY_NOTE = "a Hub task with no transformers pipeline: counted, not runnable with pipeline()"
+
+
 def family_of(task: str) -> str:
     """The Hub family of a pipeline task name (aliases such as "sentiment-analysis" resolve)."""
     from transformers.pipelines import SUPPORTED_TASKS, TASK_ALIASES
@@ -80,10 +100,11 @@ def family_of(task: str) -> str:
 
 
 def task_families() -> list[dict[str, str]]:
-    """One row per task: family, task, the pipeline class, its default Hub model, aliases.
+    """One row per task: family, task, the pipeline class, its default Hub model, aliases, note.
 
     Rows come from ``transformers.pipelines.SUPPORTED_TASKS`` (what this installed version
-    can run), plus the Hub families with no transformers pipeline, marked as such.
+    can run), plus the Hub families with no transformers pipeline, marked as such in the
+    ``pipeline class`` and ``note`` columns.
     """
     from transformers.pipelines import SUPPORTED_TASKS, TASK_ALIASES
 
@@ -104,6 +125,7 @@ def task_families() -> list[dict[str, str]]:
                 "pipeline class": impl_name.rsplit(".", 1)[-1],
                 "default model": default[0] if isinstance(default, tuple) else (default or "-"),
                 "aliases": ", ".join(sorted(aliases.get(task, []))),
+                "note": TASK_NOTES.get(task, ""),
             }
         )
     for family, tasks in HUB_ONLY_TASKS.items():
@@ -112,9 +134,10 @@ def task_families() -> list[dict[str, str]]:
                 {
                     "family": family,
                     "task": task,
-                    "pipeline class": "(no transformers pipeline)",
+                    "pipeline class": NO_PIPELINE,
                     "default model": "-",
                     "aliases": "",
+                    "note": HUB_ONLY_NOTE,
                 }
             )
     order = {family: i for i, family in enumerate(FAMILIES)}
@@ -224,6 +247,84 @@ def writeup_tasks() -> list[dict[str, str]]:
                 }
             )
     return rows
+
+
+def family_differences() -> list[dict[str, str]]:
+    """Tasks that the write-up and :func:`task_families` place in different families."""
+    ours = {row["task"]: row["family"] for row in task_families()}
+    rows = []
+    for row in writeup_tasks():
+        task = row["pipeline"] if row["pipeline"] != "-" else row["Hub task"]
+        if task in ours and ours[task] != row["family"]:
+            rows.append({"task": task, "write-up": row["family"], "this table": ours[task]})
+    return rows
+
+
+def task_counts() -> dict[str, dict[str, int]]:
+    """Per family: how many tasks have a transformers pipeline, and how many are Hub-only."""
+    counts = {family: {"pipeline": 0, "Hub only": 0} for family in FAMILIES}
+    for row in task_families():
+        kind = "Hub only" if row["pipeline class"] == NO_PIPELINE else "pipeline"
+        counts.setdefault(row["family"], {"pipeline": 0, "Hub only": 0})[kind] += 1
+    return counts
+
+
+# The models the write-up itself loads, by Hub id, with the sections that load them.
+WRITEUP_MODELS = {
+    "gpt2": "1.3.1",
+    "distilbert-base-uncased-finetuned-sst-2-english": "1.3.3, 2.3.1",
+    "bert-base-uncased": "2.3.1, 2.4.2",
+    "THUDM/chatglm2-6b": "2.3.2",
+}
+
+
+def writeup_section_of(model_id: str) -> str:
+    """The write-up sections that load ``model_id``, or a sentence saying that it does not."""
+    return WRITEUP_MODELS.get(model_id, "not the write-up's model")
+
+
+# --- model cards ------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$")
+
+
+def fence_lines(markdown: str) -> int:
+    """How many lines open or close a code fence (even when every fence is closed)."""
+    return sum(1 for line in markdown.splitlines() if _FENCE.match(line))
+
+
+def card_sections(body: str) -> list[tuple[str, str]]:
+    """A model card's markdown split at its headings: ``(heading title, section text)`` pairs.
+
+    A line inside a code fence never starts a section (``# a comment`` in a Python block is
+    not a heading), so every section holds whole code blocks. Text before the first heading
+    comes with the title ``""``.
+    """
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    in_fence = False
+    for line in body.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else _HEADING.match(line)
+        if heading:
+            sections.append((heading.group(2), [line]))
+        else:
+            sections[-1][1].append(line)
+    return [(title, "\n".join(lines).strip()) for title, lines in sections if any(lines)]
+
+
+def card_excerpt(body: str, titles: list[str]) -> str:
+    """The sections of a model card with these heading titles, in the card's order.
+
+    Raises ``ValueError`` naming the card's headings when a title is not one of them.
+    """
+    sections = card_sections(body)
+    known = [title for title, _ in sections]
+    missing = [title for title in titles if title not in known]
+    if missing:
+        raise ValueError(f"no section {missing[0]!r} in this card; its headings: {known}")
+    return "\n\n".join(text for title, text in sections if title in titles)
 
 
 def default_model(task: str) -> str:

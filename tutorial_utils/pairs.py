@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import random
 
-from .env import hub_status, quiet
+from .env import hub_status, mode_note, quiet
 
 MRPC_LABEL_NAMES = ["not_equivalent", "equivalent"]
 REVIEW_PAIR_LABEL_NAMES = ["different", "same"]
@@ -154,14 +154,14 @@ def load_pairs(seed: int = 0, size: int | None = None, verbose: bool = True):
     if reachable:
         try:
             pairs = _mrpc(seed)
-            where = f"GLUE MRPC paraphrase pairs from the Hub (online: {reason})"
+            where = "GLUE MRPC paraphrase pairs from the Hub" + mode_note(True, reason)
         except Exception as error:  # noqa: BLE001 - any failure: use the offline task
             where = (
                 "same-sentiment pairs of Rotten Tomatoes sentences "
                 f"(online load of glue/mrpc failed: {str(error)[:80]})"
             )
     else:
-        where = f"same-sentiment pairs of Rotten Tomatoes sentences (offline: {reason})"
+        where = "same-sentiment pairs of Rotten Tomatoes sentences" + mode_note(False, reason)
     if pairs is None:
         pairs = _review_pairs(seed)
     if size is not None:

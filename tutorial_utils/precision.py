@@ -7,10 +7,10 @@ float32. The documented switches are used as they are:
 
 * ``TrainingArguments(..., **tu.mixed_precision_args())`` gives ``{"bf16": True}``,
   ``{"fp16": True}`` or ``{}`` (nothing on the CPU).
-* Plain PyTorch loops (:mod:`tutorial_utils.classifier`, :mod:`tutorial_utils.offline_models`)
-  wrap the forward pass in :func:`autocast` (``torch.autocast``) and update the weights with
-  :func:`scaled_step` through :func:`grad_scaler` (``torch.amp.GradScaler``, enabled only for
-  float16).
+* Plain PyTorch loops (:mod:`tutorial_utils.classifier`, :mod:`tutorial_utils.offline_models`,
+  both through :func:`tutorial_utils.training.training_losses`) wrap the forward pass in
+  :func:`autocast` (``torch.autocast``) and update the weights with :func:`scaled_step`
+  through :func:`grad_scaler` (``torch.amp.GradScaler``, enabled only for float16).
 """
 
 from __future__ import annotations

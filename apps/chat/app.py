@@ -4,8 +4,10 @@ Run it from the project root with ``python apps/chat/app.py`` and open the addre
 (http://127.0.0.1:7860 unless that port is taken). Lesson 08 explains every part.
 
 - **Chat tab**: a streaming chat with the course's ``chat`` model, keeping the conversation
-  history; temperature and reply length in the page; a clear button.
-- **Sentiment tab**: the ``sentiment`` model's probability for every label.
+  history; temperature and reply length in the page; Stop ends a reply, Clear empties the
+  chat (and stops a reply). One reply is generated at a time: visitors wait in Gradio's queue.
+- **Sentiment tab**: the ``sentiment`` model's probability for every label, with a warning
+  when the text does not look like English (the model was trained on English reviews).
 
 Private by default: the server listens on 127.0.0.1 only, makes no share link, sends no
 analytics and uses system fonts (nothing is fetched from the internet by the page). Inside
@@ -14,8 +16,6 @@ offline); on a Hugging Face Space, where ``tutorial_utils`` is not installed, th
 Hub models named below. ``CHAT_CHECKPOINT`` / ``SENTIMENT_CHECKPOINT`` override both.
 """
 
-from __future__ import annotations
-
 import os
 
 # Before gradio and huggingface_hub are imported: no usage statistics, no version checks.
@@ -23,6 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import argparse  # noqa: E402
+import re  # noqa: E402
 import threading  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from typing import NamedTuple  # noqa: E402
@@ -46,6 +47,7 @@ MAX_NEW_TOKENS_RANGE = (1, 512)
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_NEW_TOKENS = 128
 EXAMPLE_REVIEW = "I love using transformers, it's so easy and powerful!"
+EMPTY = "The message is empty: type a question, then press Enter."
 
 # Fonts served by the app itself (gradio ships these files) or the system's: gradio themes
 # built on GoogleFont would make every visitor's browser fetch fonts from Google.
@@ -133,7 +135,7 @@ def check_settings(temperature, max_new_tokens) -> tuple[float, int]:
 
 
 class _StopWhenSet(StoppingCriteria):
-    """Stops ``generate`` when the page goes away (the reply generator is closed)."""
+    """Stops ``generate`` once ``event`` is set (Stop, Clear, or the page went away)."""
 
     def __init__(self, event: threading.Event) -> None:
         self.event = event
@@ -144,8 +146,54 @@ class _StopWhenSet(StoppingCriteria):
         )
 
 
+class Prepared(NamedTuple):
+    """A prompt ready for ``generate``: its ids, a notice for the page, the message read."""
+
+    ids: torch.Tensor
+    notice: str
+    message: str  # the part of the user's message the model reads (its end, if it was cut)
+
+
+def pad_token_id(tokenizer) -> int | None:
+    """The tokenizer's padding id, else its end-of-sequence id (id 0 is a real id)."""
+    if tokenizer.pad_token_id is not None:
+        return tokenizer.pad_token_id
+    return tokenizer.eos_token_id
+
+
+# Common English words: a text of several words with none of them is probably not English.
+ENGLISH_WORDS = frozenset(
+    """a an the and or but not no so very too is are was were be been being am it its it's
+    this that these those i me my you your he him his she her we us our they them their of to
+    in on at for with from by as about than then just like love hate good bad great best worst
+    movie story acting plot all some any one what which who how do does did have has had
+    can could would should will i'm don't isn't wasn't""".split()
+)
+
+
+def language_warning(text: str) -> str:
+    """A warning when ``text`` does not look like English, else "" (a simple check, not a
+    language detector: mostly non-Latin letters, or several words and no common English one).
+    """
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return ""
+    latin = sum(c.isascii() for c in letters) / len(letters)
+    words = re.findall(r"[a-z']+", text.lower())
+    if latin < 0.5:
+        reason = f"only {latin:.0%} of its letters are Latin letters"
+    elif len(words) >= 4 and not any(word in ENGLISH_WORDS for word in words):
+        reason = "none of its words is a common English word"
+    else:
+        return ""
+    return (
+        f"⚠️ This text does not look like English ({reason}). The sentiment model was trained "
+        "on English movie reviews only: its labels for other languages mean little."
+    )
+
+
 class ChatApp:
-    """The models and the two functions the page calls: :meth:`respond` and :meth:`classify`."""
+    """The models and the functions the page calls (chat: :meth:`respond`; sentiment)."""
 
     def __init__(
         self, tokenizer, model, classifier, description: str, max_input_tokens: int | None = None
@@ -155,11 +203,13 @@ class ChatApp:
         context = getattr(model.config, "max_position_embeddings", 2048)
         # What the model reads: its context minus room for the longest reply the page allows.
         self.max_input_tokens = max_input_tokens or context - MAX_NEW_TOKENS_RANGE[1]
+        self._stops: dict[str | None, threading.Event] = {}  # the running reply of each session
+        self._stops_lock = threading.Lock()
 
     @classmethod
     def load(
         cls, checkpoints: Checkpoints | None = None, max_input_tokens: int | None = None
-    ) -> ChatApp:
+    ) -> "ChatApp":
         """Load the chat model, its tokenizer and the sentiment pipeline."""
         from transformers.utils import logging as transformers_logging
 
@@ -179,11 +229,36 @@ class ChatApp:
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )["input_ids"]
 
-    def prepare(self, message: str, history: list[dict]) -> tuple[torch.Tensor, str]:
+    def _keep_end(self, message: str, system: list[dict]) -> str:
+        """The longest end of ``message`` that fits, starting at a word when one starts soon.
+
+        Cutting the text (not the token ids) never splits a character: cutting byte-level
+        tokens can leave half a character, which decodes to U+FFFD.
+        """
+
+        def fits(start: int) -> bool:
+            ids = self._encode(system + [{"role": "user", "content": message[start:]}])
+            return ids.shape[1] <= self.max_input_tokens
+
+        if not fits(len(message)):
+            raise bad_input(
+                "The system prompt alone fills the model's input: shorten SYSTEM_PROMPT."
+            )
+        low, high = 0, len(message)  # message[low:] is too long, message[high:] fits
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if fits(middle) else (middle, high)
+        space = message.find(" ", high, high + 30)  # do not show half a word
+        if space != -1 and fits(space + 1):
+            high = space + 1
+        return message[high:]
+
+    def prepare(self, message: str, history: list[dict]) -> Prepared:
         """Prompt ids for ``message`` after ``history``, fitted into ``max_input_tokens``.
 
-        The oldest exchanges are left out first; a message that alone is too long is cut.
-        Returns the ids and a notice for the page ("" when nothing was changed).
+        The oldest exchanges are left out first; a message that alone is too long loses its
+        beginning (the question is usually at the end). The notice says what was left out
+        ("" when nothing was).
         """
         system = [{"role": "system", "content": SYSTEM_PROMPT}]
         turns = [
@@ -204,26 +279,20 @@ class ChatApp:
             notices.append(
                 "Earlier messages were left out so that the conversation fits the model."
             )
+        kept = message
         if ids.shape[1] > self.max_input_tokens:
-            message_ids = self.tokenizer(message, add_special_tokens=False)["input_ids"]
-            overhead = self._encode(system + [{"role": "user", "content": ""}]).shape[1]
-            budget = self.max_input_tokens - overhead
-            if budget < 1:
-                raise bad_input(
-                    "The system prompt alone fills the model's input: shorten SYSTEM_PROMPT."
-                )
-            while True:  # decoding and encoding again can change the count by a token or two
-                kept = self.tokenizer.decode(message_ids[:budget])
-                ids = self._encode(system + [{"role": "user", "content": kept}])
-                if ids.shape[1] <= self.max_input_tokens or budget <= 1:
-                    break
-                budget -= ids.shape[1] - self.max_input_tokens
+            tokens = len(self.tokenizer(message, add_special_tokens=False)["input_ids"])
+            kept = self._keep_end(message, system)
+            ids = self._encode(system + [{"role": "user", "content": kept}])
+            cut = len(message) - len(kept)
+            start = " ".join(kept[:60].split())
             notices.append(
-                f"Your message is {len(message_ids)} tokens long, more than the "
-                f"{self.max_input_tokens} tokens this demo lets the model read: only its first "
-                f"{budget} tokens were used."
+                f"Your message is {tokens} tokens long, more than the {self.max_input_tokens} "
+                f"tokens this demo lets the model read: its beginning was cut. The model read "
+                f"only the last {len(kept)} of its {len(message)} characters ({cut} left out), "
+                f"from “{start}…”."
             )
-        return ids, " ".join(notices)
+        return Prepared(ids, " ".join(notices), kept)
 
     def respond(
         self,
@@ -231,24 +300,29 @@ class ChatApp:
         history: list[dict],
         temperature: float = DEFAULT_TEMPERATURE,
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+        session: str | None = None,
     ) -> Iterator[tuple[list[dict], str, str]]:
-        """Stream the reply: yields (chat history, text left in the message box, notice)."""
+        """Stream the reply: yields (chat history, text left in the message box, notice).
+
+        Every update is a new history (the last message is the reply so far). :meth:`stop`
+        with the same ``session`` ends the reply; nothing is yielded after that.
+        """
         temperature, max_new_tokens = check_settings(temperature, max_new_tokens)
-        history = list(history or [])
+        history = [dict(m) for m in history or []]
         if not message or not message.strip():
-            yield history, "", "The message is empty: type a question, then press Enter."
+            yield history, "", EMPTY
             return
-        input_ids, notice = self.prepare(message, history)  # notice: shown under the chat
+        prepared = self.prepare(message, history)  # its notice is shown under the chat
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stop = threading.Event()
         settings = dict(
-            input_ids=input_ids.to(self.model.device),
-            attention_mask=torch.ones_like(input_ids).to(self.model.device),
+            input_ids=prepared.ids.to(self.model.device),
+            attention_mask=torch.ones_like(prepared.ids).to(self.model.device),
             max_new_tokens=max_new_tokens,
             repetition_penalty=1.1,
             streamer=streamer,
             stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]),
-            pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+            pad_token_id=pad_token_id(self.tokenizer),
         )
         if temperature > 0:
             settings.update(do_sample=True, temperature=temperature, top_p=0.9)
@@ -264,32 +338,124 @@ class ChatApp:
                 failure.append(error)
                 streamer.end()
 
-        history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        asked = history + [{"role": "user", "content": message}]
+        with self._stops_lock:
+            self._stops[session] = stop
         thread = threading.Thread(target=generate, daemon=True)
         thread.start()
+        reply = ""
         try:
             for piece in streamer:
-                history[-1]["content"] += piece
-                yield history, "", notice
+                if stop.is_set():  # Stop or Clear: the page shows what it has (or nothing)
+                    break
+                if piece:  # the streamer also hands out "" (see lesson 08)
+                    reply += piece
+                    yield asked + [{"role": "assistant", "content": reply}], "", prepared.notice
         finally:
-            stop.set()  # the page went away mid-reply: stop generating
+            stopped = stop.is_set()
+            stop.set()  # also when the page went away mid-reply: stop generating
+            with self._stops_lock:
+                if self._stops.get(session) is stop:
+                    del self._stops[session]
         thread.join()
         if failure:
             raise gr.Error(f"Generation failed: {failure[0]}")
-        yield history, "", notice
+        if not stopped:
+            yield asked + [{"role": "assistant", "content": reply}], "", prepared.notice
+
+    def stop(self, session: str | None = None) -> bool:
+        """End the running reply of ``session``; False when it had none."""
+        with self._stops_lock:
+            event = self._stops.get(session)
+        if event is None:
+            return False
+        event.set()
+        return True
 
     # --- sentiment --------------------------------------------------------------------------
 
-    def classify(self, text: str) -> dict[str, float]:
-        """Probability of every label for ``text``."""
+    def sentiment(self, texts: list[str]) -> list[dict[str, float]]:
+        """Probability of every label for each text, in the order of ``texts``."""
+        results = self.classifier(list(texts), top_k=None, truncation=True)
+        return [{row["label"]: float(row["score"]) for row in rows} for rows in results]
+
+    def classify(self, text: str) -> tuple[dict[str, float], str]:
+        """Label probabilities for ``text`` and a warning ("" if none) when it is not English."""
         if not text or not text.strip():
             raise bad_input("The review is empty: type a sentence to classify.")
-        scores = self.classifier(text, top_k=None, truncation=True)
-        return {row["label"]: float(row["score"]) for row in scores}
+        return self.sentiment([text])[0], language_warning(text)
+
+
+# --- the page -------------------------------------------------------------------------------
+
+THINKING = "⏳ Thinking: the model is reading your message…"
+STOPPED = "Stopped: the reply above was cut short."
+
+
+def _controls(replying: bool, **message) -> tuple[gr.Textbox, gr.Button, gr.Button]:
+    """Message box, Send and Stop while a reply is written (True) or not (False).
+
+    ``message`` sets more of the box (``value=""`` empties it).
+    """
+    return (
+        gr.Textbox(interactive=not replying, **message),
+        gr.Button(interactive=not replying),
+        gr.Button(interactive=replying),
+    )
 
 
 def build_demo(app: ChatApp) -> gr.Blocks:
-    """The page: a header naming the models, a chat tab and a sentiment tab."""
+    """The page: a header naming the models, a chat tab and a sentiment tab.
+
+    A message goes through three steps: ``show`` puts it in the chat at once (outside the
+    queue) and locks the message box, ``reply`` streams the answer (in the queue, one at a
+    time for the whole app: ``concurrency_limit=1``), then the box is unlocked. Stop and
+    Clear cancel ``reply`` and stop the model.
+    """
+
+    def show(message: str, history: list[dict]):
+        history = list(history or [])
+        if not message or not message.strip():  # (errors of queue=False events are not shown)
+            return message, history, EMPTY, None, *_controls(replying=False)[1:]
+        history.append({"role": "user", "content": message})
+        box, send, stop = _controls(replying=True, value="")
+        return box, history, THINKING, message, send, stop
+
+    def reply(
+        pending: str | None, history: list[dict], temperature, max_new_tokens, request: gr.Request
+    ):
+        if pending is None:  # nothing was sent
+            yield gr.skip(), gr.skip()
+            return
+        updates = app.respond(
+            pending, history[:-1], temperature, max_new_tokens, session=request.session_hash
+        )
+        try:
+            for new_history, _, notice in updates:
+                yield new_history, notice
+        finally:  # cancelled by Stop or Clear, or the page went away
+            updates.close()
+
+    def chat(
+        message: str,
+        history: list[dict],
+        temperature: float = DEFAULT_TEMPERATURE,
+        max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+        request: gr.Request = None,
+    ) -> Iterator[tuple[list[dict], str, str]]:
+        """Stream the reply to `message` after `history`: yields (history, "", notice)."""
+        session = request.session_hash if request else None
+        yield from app.respond(message, history, temperature, max_new_tokens, session=session)
+
+    def stop(request: gr.Request):
+        app.stop(request.session_hash)
+        return STOPPED, *_controls(replying=False)
+
+    def clear(request: gr.Request):
+        app.stop(request.session_hash)
+        box, send, stop = _controls(replying=False, value="")
+        return [], box, "", send, stop
+
     with gr.Blocks(title="Transformers course chat demo", analytics_enabled=False) as demo:
         gr.Markdown("## Chat demo\n" + app.description, elem_id="model-info")
         with gr.Tab("Chat", id="chat"):
@@ -299,7 +465,8 @@ def build_demo(app: ChatApp) -> gr.Blocks:
             )
             with gr.Row():
                 send = gr.Button("Send", variant="primary", elem_id="send")
-                clear = gr.Button("Clear", elem_id="clear")
+                stop_button = gr.Button("Stop", variant="stop", interactive=False, elem_id="stop")
+                clear_button = gr.Button("Clear", elem_id="clear")
             notice = gr.Markdown(elem_id="notice")
             with gr.Accordion("Generation settings", open=False):
                 temperature = gr.Slider(
@@ -314,17 +481,59 @@ def build_demo(app: ChatApp) -> gr.Blocks:
                     step=1,
                     label="Max new tokens",
                 )
-            inputs = [message, chatbot, temperature, max_new_tokens]
-            outputs = [chatbot, message, notice]
-            message.submit(app.respond, inputs, outputs, api_name="chat")
-            send.click(app.respond, inputs, outputs, api_visibility="private")
-            clear.click(lambda: ([], "", ""), None, outputs, api_name="clear")
+            controls = [message, send, stop_button]
+            pending = gr.State(None)  # the message being answered, None when there is none
+            # One event for Enter and Send: a second press while it runs is ignored.
+            shown = gr.on(
+                [message.submit, send.click],
+                show,
+                [message, chatbot],
+                [message, chatbot, notice, pending, send, stop_button],
+                queue=False,
+                api_visibility="private",
+            )
+            replying = shown.then(
+                reply,
+                [pending, chatbot, temperature, max_new_tokens],
+                [chatbot, notice],
+                api_visibility="private",
+                concurrency_limit=1,  # one generation at a time; other visitors queue
+                concurrency_id="chat-model",
+            )
+            replying.then(
+                lambda: (None, *_controls(replying=False)),
+                None,
+                [pending, *controls],
+                api_visibility="private",
+            )
+            stop_button.click(
+                stop, None, [notice, *controls], cancels=[replying], queue=False, api_name="stop"
+            )
+            clear_button.click(
+                clear,
+                None,
+                [chatbot, message, notice, send, stop_button],
+                cancels=[replying],
+                queue=False,
+                api_name="clear",
+            ).then(  # once more after the cancel: a reply update sent just before it is gone
+                lambda: [], None, [chatbot], queue=False, api_visibility="private"
+            )
+        # The chat for programs (gradio_client): message and history in, streamed updates out.
+        gr.api(chat, api_name="chat", concurrency_limit=1, concurrency_id="chat-model")
         with gr.Tab("Sentiment", id="sentiment"):
             review = gr.Textbox(label="Review", value=EXAMPLE_REVIEW, lines=2, elem_id="review")
             classify = gr.Button("Classify", variant="primary", elem_id="classify")
             labels = gr.Label(label="Label probabilities", elem_id="labels")
-            classify.click(app.classify, review, labels, api_name="classify")
-            review.submit(app.classify, review, labels, api_visibility="private")
+            warning = gr.Markdown(elem_id="sentiment-warning")
+            gr.on(
+                [classify.click, review.submit],
+                app.classify,
+                review,
+                [labels, warning],
+                api_name="classify",
+            )
+    demo.queue(default_concurrency_limit=1)  # Gradio's default, written out
     return demo
 
 

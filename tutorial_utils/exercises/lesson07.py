@@ -110,9 +110,16 @@ def check_nucleus_sizes(nucleus_sizes: Callable, scores) -> None:
 
     require(
         isinstance(scores, torch.Tensor) and scores.dim() == 2 and scores.shape[0] == 1,
-        "pass the next-token scores of section 1, next_scores, shape (1, vocabulary)",
+        "pass the next-token scores of the open prompt of section 1, open_scores, "
+        "shape (1, vocabulary)",
     )
     scores = scores.detach().float().cpu()
+    nucleus = int((~TopPLogitsWarper(0.9)(None, scores.clone()).isinf()).sum())
+    require(
+        nucleus > 1,
+        "top-p 0.9 keeps a single token of these scores, so every count would be 1: pass "
+        "open_scores, the scores after the open prompt of section 1",
+    )
     for top_p in (0.9, 0.5):
         answer = nucleus_sizes(scores.clone(), NUCLEUS_TEMPERATURES, top_p)
         require(isinstance(answer, dict), f"return a dict, not {type(answer).__name__}")

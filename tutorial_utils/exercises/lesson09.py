@@ -1,5 +1,6 @@
-"""Checks of lesson 09 (LoRA and scaling out): the LoRA forward pass, trainable parameters,
-memory estimates and an adapter-size experiment."""
+"""Checks of lesson 09 (LoRA and scaling out): experiments whose predictions are compared with
+what the lesson's runs saved (the rank of a learnt update, the gradients of a distributed step,
+the bytes of an adapter), and a memory estimate."""
 
 from __future__ import annotations
 
@@ -10,94 +11,103 @@ from typing import Any
 from . import Hint, exercise, require
 
 
-@exercise("09.lora_forward")
-def check_lora_forward(function: Any) -> None:
-    """``function(x, linear, A, B, alpha)`` -> the LoRA layer's output."""
+def _tensors(path: Path) -> dict:
+    from safetensors.torch import load_file
+
+    require(path.is_file(), f"no {path.name} in {path.parent}: run the cell that saves it first.")
+    return load_file(str(path))
+
+
+def update_ranks(adapter_file: Path) -> dict[str, int]:
+    """The rank of ``B @ A`` (the learnt update, up to its scaling) of every adapted module."""
     import torch
-    from torch import nn
 
-    require(callable(function), "pass the function itself (no parentheses).")
-    generator = torch.Generator().manual_seed(0)
-    for r, alpha in ((4, 8.0), (2, 16.0)):
-        linear = nn.Linear(10, 6)
-        with torch.no_grad():
-            linear.weight.copy_(torch.randn(6, 10, generator=generator))
-            linear.bias.copy_(torch.randn(6, generator=generator))
-        A = torch.randn(r, 10, generator=generator)
-        B = torch.randn(6, r, generator=generator)
-        x = torch.randn(3, 5, 10, generator=generator)
-        expected = linear(x) + (alpha / r) * (x @ A.T @ B.T)
-        with torch.no_grad():
-            got = function(x, linear, A, B, alpha)
-        require(
-            isinstance(got, torch.Tensor),
-            "return a tensor (the layer's output), not a number or a module.",
-        )
-        require(
-            tuple(got.shape) == tuple(expected.shape),
-            f"the output should have shape {tuple(expected.shape)} (batch..., out_features), "
-            f"got {tuple(got.shape)}: A is (r, in_features), B is (out_features, r); "
-            "compute x @ A.T @ B.T.",
-        )
-        if torch.allclose(got, expected, atol=1e-4):
-            continue
-        with torch.no_grad():
-            no_scale = linear(x) + x @ A.T @ B.T
-            no_base = (alpha / r) * (x @ A.T @ B.T)
-            wrong_scale = linear(x) + (r / alpha) * (x @ A.T @ B.T)
-        if torch.allclose(got, no_scale, atol=1e-4):
-            raise Hint("multiply the low-rank part by the scaling alpha / r (r = A.shape[0]).")
-        if torch.allclose(got, wrong_scale, atol=1e-4):
-            raise Hint("the scaling is alpha / r, not r / alpha.")
-        if torch.allclose(got, no_base, atol=1e-4):
-            raise Hint("add the frozen layer's own output: linear(x) + scaling * ...")
-        raise Hint(
-            "the output is linear(x) + (alpha / r) * (x @ A.T @ B.T): the frozen layer "
-            "(weight and bias) plus the scaled low-rank path."
-        )
+    tensors = _tensors(adapter_file)
+    ranks = {}
+    for name, A in tensors.items():
+        if ".lora_A." in name:
+            B = tensors[name.replace(".lora_A.", ".lora_B.")]
+            ranks[name.split(".lora_A.")[0]] = int(
+                torch.linalg.matrix_rank(B.double() @ A.double())
+            )
+    return ranks
 
 
-@exercise("09.trainable_share")
-def check_trainable_share(function: Any) -> None:
-    """``function(model)`` -> (trainable, total, share) with share = trainable / total."""
-    from peft import LoraConfig, get_peft_model
-    from torch import nn
-
-    require(callable(function), "pass the function itself (no parentheses).")
-
-    class Tiny(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.embed = nn.Embedding(50, 16)
-            self.proj = nn.Linear(16, 16)
-            self.out = nn.Linear(16, 2)
-
-        def forward(self, x):
-            return self.out(self.proj(self.embed(x)))
-
-    model = get_peft_model(Tiny(), LoraConfig(r=2, lora_alpha=4, target_modules=["proj"]))
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
-    got = function(model)
+@exercise("09.update_rank")
+def check_update_rank(predicted: Any, folders: Any) -> None:
+    """``predicted[r]``: the rank of the update of a trained rank-r adapter, for each saved one."""
     require(
-        isinstance(got, tuple) and len(got) == 3,
-        "return a tuple of three numbers: (trainable, total, share).",
+        isinstance(predicted, dict) and isinstance(folders, dict),
+        "pass two dicts keyed by the LoRA rank r: your predictions and the adapter folders.",
     )
-    got_trainable, got_total, got_share = got
-    if got_trainable == total:
-        raise Hint(
-            "that counts every parameter: count only those with p.requires_grad (LoRA freezes "
-            "the rest)."
-        )
-    require(got_trainable == trainable, f"trainable should be {trainable:,}, got {got_trainable}.")
+    for r, folder in folders.items():
+        require(r in predicted, f"predict the rank for r={r} too.")
+        ranks = update_ranks(Path(folder) / "adapter_model.safetensors")
+        require(bool(ranks), f"no LoRA matrices in {folder}: pass the folders of section 7's runs.")
+        measured = sorted(set(ranks.values()))
+        guess = predicted[r]
+        require(isinstance(guess, int), f"predicted[{r}] should be a whole number (a rank).")
+        if measured != [guess]:
+            hint = (
+                f"the {len(ranks)} updates of the r={r} adapter have rank {measured}, "
+                f"you predicted {guess}. "
+            )
+            if guess > r:
+                hint += (
+                    f"B @ A passes through r={r} dimensions (B is out x r, A is r x in): its "
+                    f"rank cannot exceed r, however large the matrix."
+                )
+            else:
+                hint += "a product of random-looking matrices uses every dimension it can."
+            raise Hint(hint)
+
+
+@exercise("09.gradient_ratio")
+def check_gradient_ratio(predicted: Any, one_process: Any, many_processes: Any) -> None:
+    """The norm of the N-process gradient over the 1-process one, with average_tokens on."""
+    import torch
+
+    one, many = Path(one_process), Path(many_processes)
     require(
-        got_total == total,
-        f"total should count every parameter ({total:,}), got {got_total}: "
-        "sum(p.numel() for p in model.parameters()).",
+        isinstance(predicted, int | float) and predicted > 0,
+        "predicted should be one positive number: the ratio of the two gradients.",
     )
-    if abs(float(got_share) - 100 * trainable / total) < 1e-6:
-        raise Hint("return the share as a fraction (trainable / total), not a percentage.")
-    require(abs(float(got_share) - trainable / total) < 1e-9, "share = trainable / total.")
+    settings = {}
+    for folder in (one, many):
+        results = folder / "results.json"
+        require(results.is_file(), f"no results.json in {folder}: run the script there first.")
+        settings[folder] = json.loads(results.read_text())
+    require(settings[one]["world_size"] == 1, f"{one} should hold a 1-process run.")
+    require(
+        not settings[one].get("average_tokens_across_devices"),
+        f"the 1-process reference in {one} should use the script's default.",
+    )
+    processes = settings[many]["world_size"]
+    require(processes > 1, f"{many} holds a {processes}-process run: launch several processes.")
+    require(
+        settings[many].get("average_tokens_across_devices") is True,
+        "run the N processes with --average-tokens-across-devices (the change to measure).",
+    )
+    reference, changed = (_tensors(f / "gradients.safetensors") for f in (one, many))
+    require(reference.keys() == changed.keys(), "the two runs should train the same parameters.")
+
+    def norm(tensors: dict) -> float:
+        return float(torch.cat([t.flatten() for t in tensors.values()]).norm())
+
+    measured = norm(changed) / norm(reference)
+    if abs(predicted - measured) > 0.01 * measured:
+        hint = f"you predicted {predicted:g}, the gradients' norms differ by {measured:.3f}x. "
+        if abs(predicted - 1) < 0.01:
+            hint += (
+                "1 is what the script's default gives; with the option on, Trainer multiplies "
+                "each process's (already averaged) loss by the number of processes first."
+            )
+        else:
+            hint += (
+                f"each of the {processes} processes multiplies its mean loss by {processes}, "
+                "then DDP averages the gradients."
+            )
+        raise Hint(hint)
 
 
 @exercise("09.memory_estimate")
@@ -130,9 +140,21 @@ def check_memory_estimate(function: Any) -> None:
         )
 
 
+def tensor_bytes(path: Path) -> dict[str, int]:
+    """Bytes of each tensor stored in a safetensors file, read from its header."""
+    with path.open("rb") as handle:
+        size = int.from_bytes(handle.read(8), "little")  # the header's length comes first
+        header = json.loads(handle.read(size))
+    return {
+        name: entry["data_offsets"][1] - entry["data_offsets"][0]
+        for name, entry in header.items()
+        if name != "__metadata__"
+    }
+
+
 @exercise("09.adapter_size")
 def check_adapter_size(predicted_bytes: Any, folder: Any) -> None:
-    """A rank-32 adapter on query, key and value, saved in ``folder``; prediction within 2%."""
+    """A rank-32 adapter on query, key and value, saved in ``folder``: its tensors' bytes, exactly."""
     folder = Path(folder)
     config_file = folder / "adapter_config.json"
     require(
@@ -149,22 +171,40 @@ def check_adapter_size(predicted_bytes: Any, folder: Any) -> None:
     )
     weights = folder / "adapter_model.safetensors"
     require(weights.is_file(), f"no adapter_model.safetensors in {folder}.")
-    actual = weights.stat().st_size
+    stored = tensor_bytes(weights)
+    head = {name: size for name, size in stored.items() if ".lora_" not in name}
+    require(
+        bool(head),
+        "the saved adapter holds no classification head: build it with "
+        "LoraConfig(task_type=TaskType.SEQ_CLS, ...), which saves the new head too.",
+    )
+    actual, lora = sum(stored.values()), sum(stored.values()) - sum(head.values())
     require(
         isinstance(predicted_bytes, int | float) and predicted_bytes > 0,
         "predicted_bytes should be your predicted size in bytes, a positive number.",
     )
-    error = abs(predicted_bytes - actual) / actual
-    if error > 0.02:
-        ratio = predicted_bytes / actual
+    if predicted_bytes == actual:
+        return
+    if predicted_bytes == lora:
         hint = (
-            "each adapted layer stores A (r x in) and B (out x r): r * (in + out) numbers "
-            "of 4 bytes (float32), times layers x target modules; the new classifier head "
-            "is saved too."
+            f"that is the LoRA matrices alone: the file also stores the new head "
+            f"({', '.join(sorted(head))}: {sum(head.values()):,} bytes), which "
+            "task_type=SEQ_CLS puts in modules_to_save because it starts random."
         )
-        if abs(ratio - 2) < 0.1 or abs(ratio - 0.5) < 0.1:
-            hint = "off by a factor of two: A is r x in and B is out x r - count both once."
-        raise Hint(
-            f"you predicted {predicted_bytes:,.0f} bytes, the file has {actual:,} "
-            f"({100 * error:.0f}% off): {hint}"
+    elif predicted_bytes == weights.stat().st_size:
+        hint = (
+            "that is the whole file, header included: predict the bytes of the tensors only "
+            "(the header, a JSON list of names and shapes, is not a weight)."
         )
+    elif abs(predicted_bytes / actual - 2) < 0.1 or abs(predicted_bytes / actual - 0.5) < 0.05:
+        hint = "off by a factor of two: A is r x in and B is out x r - count both, once."
+    else:
+        hint = (
+            "each adapted layer stores A (r x in) and B (out x r): r * (in + out) float32 "
+            "numbers of 4 bytes, times layers x target modules; the new classifier head "
+            "(weight and bias) is saved too."
+        )
+    raise Hint(
+        f"you predicted {predicted_bytes:,.0f} bytes, the tensors in the file take {actual:,}: "
+        f"{hint}"
+    )
