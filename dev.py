@@ -62,7 +62,7 @@ def install(force: bool = False, keep_torch: bool = False) -> None:
     """
     if sys.version_info < (3, 10):  # noqa: UP036 - dev.py may be started by an old Python
         sys.exit(f"Python 3.10 or newer is needed (this is {sys.version.split()[0]}).")
-    stamp = STAMP.read_text().split() if STAMP.exists() else []
+    stamp = STAMP.read_text(encoding="utf-8").split() if STAMP.exists() else []
     keep_torch = keep_torch or "keep-torch" in stamp[1:]
     if not venv_python().exists():
         print(f"Creating the virtual environment {VENV}")
@@ -104,7 +104,9 @@ def install(force: bool = False, keep_torch: bool = False) -> None:
         sh(*pip, TORCH)
         sh(*pip, "-e", ".[dev]", TORCH)
     sh(*pip, "--no-deps", *NO_DEPS)
-    STAMP.write_text(install_fingerprint() + ("\nkeep-torch" if keep_torch else ""))
+    STAMP.write_text(
+        install_fingerprint() + ("\nkeep-torch" if keep_torch else ""), encoding="utf-8"
+    )
     print(f"Installed in {time.time() - started:.0f} s.")
 
 
@@ -179,7 +181,7 @@ def cmd_check(args: argparse.Namespace, extra: list[str]) -> None:
             f"FAIL  environment    no environment in {VENV}: run `python dev.py setup --from PACK`"
         )
         sys.exit(1)
-    stamp = STAMP.read_text().split() if STAMP.exists() else []
+    stamp = STAMP.read_text(encoding="utf-8").split() if STAMP.exists() else []
     fresh = stamp[:1] == [install_fingerprint()]
     if fresh:
         print(f"ok    environment    {VENV}, installed for this dev.py and pyproject.toml")

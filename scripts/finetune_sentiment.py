@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "effective_batch": args.batch_size,
                     "average_tokens_across_devices": args.average_tokens_across_devices,
                 }
-                (out / "results.json").write_text(json.dumps(check, indent=2))
+                (out / "results.json").write_text(json.dumps(check, indent=2), encoding="utf-8")
                 print(f"world_size={world_size} gradient_check=done", flush=True)
             return {}
     started = time.perf_counter()
@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> dict:
         "checkpoint": checkpoint,
         "average_tokens_across_devices": args.average_tokens_across_devices,
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(
         f"trained {results['steps']} steps of {args.batch_size} examples "
         f"({world_size} x {per_device_batch}) in {train_seconds:.1f} s; "

@@ -15,7 +15,7 @@ def make_builder(calls: list):
         calls.append(folder)
         (folder / "weights.bin").write_bytes(b"\x01" * 1000)
         (folder / "sub").mkdir()
-        (folder / "sub" / "config.json").write_text('{"a": 1}')
+        (folder / "sub" / "config.json").write_text('{"a": 1}', encoding="utf-8")
         return {"accuracy": 0.9}
 
     return build
@@ -45,7 +45,7 @@ def test_entry_is_built_once_and_records_figures(private_cache):
         (lambda e: (e / "weights.bin").write_bytes(b"\x02" * 1000), "corrupted"),
         (lambda e: (e / "weights.bin").write_bytes(b"\x01" * 10), "corrupted"),
         (lambda e: (e / "sub" / "config.json").unlink(), "incomplete"),
-        (lambda e: (e / cache.MANIFEST).write_text("{not json"), "corrupted"),
+        (lambda e: (e / cache.MANIFEST).write_text("{not json", encoding="utf-8"), "corrupted"),
     ],
 )
 def test_damaged_entry_is_detected_and_rebuilt(private_cache, damage, expected):
@@ -66,7 +66,12 @@ def test_new_recipe_version_rebuilds(private_cache):
     cache._checked.clear()
     cache.get_or_build("entry", make_builder(calls), "v2")
     assert len(calls) == 2
-    assert json.loads((private_cache / "entry" / cache.MANIFEST).read_text())["version"] == "v2"
+    assert (
+        json.loads((private_cache / "entry" / cache.MANIFEST).read_text(encoding="utf-8"))[
+            "version"
+        ]
+        == "v2"
+    )
 
 
 def test_failed_build_leaves_nothing_behind(private_cache):

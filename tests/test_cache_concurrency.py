@@ -66,7 +66,7 @@ class Workers:
         return proc
 
     def output(self, i: int) -> str:
-        return (self.folder / f"worker-{i}.txt").read_text()
+        return (self.folder / f"worker-{i}.txt").read_text(encoding="utf-8")
 
     def finish(self, timeout: float = 30) -> list[str]:
         outputs = []
@@ -76,7 +76,7 @@ class Workers:
         return outputs
 
     def builds(self) -> int:
-        return len(self.counter.read_text().split()) if self.counter.exists() else 0
+        return len(self.counter.read_text(encoding="utf-8").split()) if self.counter.exists() else 0
 
     def stop(self) -> None:
         for proc in self.procs:

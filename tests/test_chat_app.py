@@ -282,7 +282,9 @@ def test_space_readme_and_requirements():
     assert {"transformers", "torch"} <= names
     import tomllib
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "dependencies"
+    ]
     for requirement in requirements:  # the same versions as the course's own environment
         if requirement.startswith(("transformers", "torch")):
             assert requirement in project, f"{requirement} differs from pyproject.toml"

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _file(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("#!/bin/sh\n")
+    path.write_text("#!/bin/sh\n", encoding="utf-8")
     return path
 
 
@@ -134,7 +134,7 @@ def test_playwrights_download_is_found_newest_first(tmp_path):
     ],
 )
 def test_linux_ids_read_os_release(tmp_path, text, ids):
-    (tmp_path / "os-release").write_text(text)
+    (tmp_path / "os-release").write_text(text, encoding="utf-8")
     assert linux_ids(tmp_path / "os-release") == ids
     assert debian_like(ids) == bool(ids & {"debian", "ubuntu"})
 

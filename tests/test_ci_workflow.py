@@ -80,7 +80,9 @@ def test_the_workflow_sets_up_and_runs_the_fast_tests_on_three_systems():
 
 
 def test_linux_gets_the_cpu_torch_of_dev_py_from_pytorchs_index():
-    pin = re.search(r'^TORCH = "([^"]+)"', (ROOT / "dev.py").read_text(), re.M).group(1)
+    pin = re.search(
+        r'^TORCH = "([^"]+)"', (ROOT / "dev.py").read_text(encoding="utf-8"), re.M
+    ).group(1)
     linux = [s for s in _steps() if s.get("if") == "runner.os == 'Linux'"]
     assert len(linux) == 1
     script = linux[0]["run"]

@@ -130,7 +130,7 @@ def classroom(tmp_path_factory):
 @pytest.mark.notebook
 def test_pack_holds_wheels_models_lessons_and_the_class_setting(classroom):
     pack = classroom.pack
-    info = json.loads((pack / "pack.json").read_text())
+    info = json.loads((pack / "pack.json").read_text(encoding="utf-8"))
     assert info["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
     wheels = {p.name.lower() for p in (pack / "wheelhouse").iterdir()}
     torch = [w for w in wheels if w.startswith("torch-2.13.0")]
@@ -151,11 +151,13 @@ def test_pack_holds_wheels_models_lessons_and_the_class_setting(classroom):
     with tarfile.open(pack / "course-cache.tar") as tar:
         top = {m.name.split("/")[0] for m in tar.getmembers()}
     assert top == set(classroom.entries)
-    assert re.search(r"^offline = true$", (pack / "classroom.toml").read_text(), re.MULTILINE)
-    readme = (pack / "README.md").read_text()
+    assert re.search(
+        r"^offline = true$", (pack / "classroom.toml").read_text(encoding="utf-8"), re.MULTILINE
+    )
+    readme = (pack / "README.md").read_text(encoding="utf-8")
     assert "setup --from" in readme and "MB" in readme and info["torch_wheel"] in readme
     assert "--platform win_amd64" in readme and not re.search(r"\$\w", readme)
-    student = (pack / "course" / "README.md").read_text()
+    student = (pack / "course" / "README.md").read_text(encoding="utf-8")
     assert "Ask your teacher for the solutions" in student and "dev.py test" not in student
     size = re.search(r"size (\d+) MB", classroom.made.output)
     assert size and int(size.group(1)) > 100, classroom.made.output[-2000:]
@@ -285,9 +287,11 @@ def test_class_setting_from_the_file_and_the_variable(monkeypatch, tmp_path):
     monkeypatch.setattr(env, "project_root", lambda: tmp_path)
     monkeypatch.delenv("TUTORIAL_OFFLINE", raising=False)
     assert env.class_setting() is None
-    (tmp_path / "classroom.toml").write_text("# comment\noffline = false\n")
+    (tmp_path / "classroom.toml").write_text("# comment\noffline = false\n", encoding="utf-8")
     assert env.class_setting() is None
-    (tmp_path / "classroom.toml").write_text("# the class setting\noffline = true  # on\n")
+    (tmp_path / "classroom.toml").write_text(
+        "# the class setting\noffline = true  # on\n", encoding="utf-8"
+    )
     assert env.class_setting() == "classroom.toml says offline = true"
     monkeypatch.setenv("TUTORIAL_OFFLINE", "0")
     assert env.class_setting() is None
@@ -364,7 +368,9 @@ def test_cache_archive_with_a_damaged_entry_is_refused(monkeypatch, tmp_path):
 
 
 def test_setup_from_a_pack_for_another_platform_is_refused(tmp_path):
-    (tmp_path / "pack.json").write_text(json.dumps({"python": "2.7", "platform": "win-amd64"}))
+    (tmp_path / "pack.json").write_text(
+        json.dumps({"python": "2.7", "platform": "win-amd64"}), encoding="utf-8"
+    )
     laptop = _laptop_env(tmp_path)
     result = subprocess.run(
         [sys.executable, DEV, "setup", "--from", tmp_path],

@@ -128,7 +128,9 @@ def _notebook(path: Path) -> Path:
         },
     ]
     metadata = {"papermill": {}, "widgets": {"state": {}}, "kernelspec": {"name": "python3"}}
-    path.write_text(json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4}))
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4}), encoding="utf-8"
+    )
     return path
 
 
@@ -136,12 +138,12 @@ def test_one_strip_rule_for_the_repository_and_the_student_copy(tmp_path):
     source = _notebook(tmp_path / "lesson.ipynb")
     copy = tmp_path / "copy" / "lesson.ipynb"
     assert checked_outputs.clean_notebook(source, copy, keep_checked=False)
-    handed_out = json.loads(copy.read_text())
+    handed_out = json.loads(copy.read_text(encoding="utf-8"))
     assert all(not c["outputs"] and c["execution_count"] is None for c in handed_out["cells"])
     assert set(handed_out["metadata"]) == {"kernelspec"}
     assert checked_outputs.clean_notebook(source)  # in place: the checked cell keeps its output
-    kept = json.loads(source.read_text())
+    kept = json.loads(source.read_text(encoding="utf-8"))
     assert kept["cells"][0]["outputs"] == [] and kept["cells"][1]["outputs"]
     assert kept["cells"][0]["metadata"] == {"tags": ["parameters"]}
     assert not checked_outputs.clean_notebook(source), "a second clean changed it again"
-    assert "def strip_notebook" not in DEV.read_text()
+    assert "def strip_notebook" not in DEV.read_text(encoding="utf-8")

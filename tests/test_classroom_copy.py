@@ -118,7 +118,9 @@ def test_licence_is_apache_2_and_the_notice_credits_the_write_up():
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
     assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in licence
     assert "END OF TERMS AND CONDITIONS" in licence and len(licence) > 10_000
-    assert 'license = { text = "Apache-2.0" }' in (ROOT / "pyproject.toml").read_text()
+    assert 'license = { text = "Apache-2.0" }' in (ROOT / "pyproject.toml").read_text(
+        encoding="utf-8"
+    )
     notice = (ROOT / "NOTICE").read_text(encoding="utf-8")
     assert "chaplinthink" in notice and "https://www.cnblogs.com/bigdata1024/p/18704285" in notice
 

@@ -280,7 +280,7 @@ def test_a_pack_for_another_system_resolves_its_wheels(tag, tmp_path):
         timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    chosen = json.loads(report.read_text())["install"]
+    chosen = json.loads(report.read_text(encoding="utf-8"))["install"]
     files = {
         i["metadata"]["name"].lower(): i["download_info"]["url"].rsplit("/", 1)[-1] for i in chosen
     }

@@ -87,7 +87,7 @@ def one_process_gradients(tmp_path_factory):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert json.loads((out / "results.json").read_text())["world_size"] == 1
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["world_size"] == 1
     return _gradients(out)
 
 
@@ -101,7 +101,7 @@ def test_script_trains_as_two_processes_with_torchrun(torchrun_run):
     assert examples == 256
     assert accuracy >= 0.65, f"held-out accuracy {accuracy} barely beats chance (0.5)"
     assert result.stdout.count("held_out_accuracy=") == 1, "only the main process reports"
-    results = json.loads((out / "results.json").read_text())
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["per_device_batch"] * 2 == results["effective_batch"]
     assert results["average_tokens_across_devices"] is False
     assert (out / "model" / "adapter_model.safetensors").is_file()
@@ -111,7 +111,7 @@ def test_saved_adapter_names_its_base_model_by_hub_id(torchrun_run):
     import tutorial_utils as tu
 
     out, _ = torchrun_run
-    config = json.loads((out / "model" / "adapter_config.json").read_text())
+    config = json.loads((out / "model" / "adapter_config.json").read_text(encoding="utf-8"))
     base = config["base_model_name_or_path"]
     assert not Path(base).is_absolute(), f"an absolute path of this machine: {base}"
     checkpoint = tu.checkpoint("embedder")
@@ -147,7 +147,7 @@ def test_averaging_tokens_across_devices_doubles_the_gradient(tmp_path, one_proc
         [*ACCELERATE, "--main_process_port", "29527"], *options, "--output-dir", str(tmp_path)
     )
     assert result.stdout.strip().splitlines()[-1] == "world_size=2 gradient_check=done"
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert results["world_size"] == 2 and results["average_tokens_across_devices"] is True
     difference, ratio = _compare(one_process_gradients, _gradients(tmp_path))
     assert ratio == pytest.approx(2.0, abs=1e-4), "the loss is multiplied by the 2 processes"

@@ -169,10 +169,12 @@ def test_the_offline_embedder_folder_holds_the_files_lesson_04_reads():
     assert folder.is_dir(), folder
     lfs = [
         line.split()[0]
-        for line in (folder / ".gitattributes").read_text().splitlines()
+        for line in (folder / ".gitattributes").read_text(encoding="utf-8").splitlines()
         if "filter=lfs" in line
     ]
     assert "model.safetensors" in lfs
-    data_config = json.loads((folder / "data_config.json").read_text())
+    data_config = json.loads((folder / "data_config.json").read_text(encoding="utf-8"))
     assert data_config and all({"name", "lines"} <= set(entry) for entry in data_config)
-    assert "max_seq_length" in json.loads((folder / "sentence_bert_config.json").read_text())
+    assert "max_seq_length" in json.loads(
+        (folder / "sentence_bert_config.json").read_text(encoding="utf-8")
+    )

@@ -160,7 +160,7 @@ def _gradient_run(folder, world_size, average, scale):
     gradients = {"a": torch.randn(4, 3) * scale, "b": torch.randn(5) * scale}
     save_file(gradients, str(folder / "gradients.safetensors"))
     results = {"world_size": world_size, "average_tokens_across_devices": average}
-    (folder / "results.json").write_text(json.dumps(results))
+    (folder / "results.json").write_text(json.dumps(results), encoding="utf-8")
     return folder
 
 

@@ -102,7 +102,9 @@ def test_corrupted_entry_is_detected_and_rebuilt(tmp_path, monkeypatch):
     def tiny_build(folder, progress=True):
         calls.append(folder)
         (folder / "model.safetensors").write_bytes(b"weights" * 100)
-        (folder / "config.json").write_text(json.dumps({"id2label": offline_models.ID2LABEL}))
+        (folder / "config.json").write_text(
+            json.dumps({"id2label": offline_models.ID2LABEL}), encoding="utf-8"
+        )
         return {"accuracy": 0.9, "steps": 1, "seconds": 0.1}
 
     monkeypatch.setattr(offline_models.sentiment.SOURCE, "build", tiny_build)

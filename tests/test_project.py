@@ -25,11 +25,11 @@ def _normalise(requirement: str) -> str:
 
 
 def test_environment_yml_mirrors_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     wanted = list(project["dependencies"])
     extras = project["optional-dependencies"]
     wanted += extras["notebooks"] + [r for r in extras["dev"] if not r.startswith("tutorial-utils")]
-    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
     pip_requirements = [r for r in pip_section if not r.startswith("-")]
     conda_python = [d for d in environment["dependencies"] if isinstance(d, str)]
@@ -48,7 +48,7 @@ def test_environment_yml_mirrors_pyproject():
 def _torch_requirement():
     from packaging.requirements import Requirement
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     found = [Requirement(r) for r in project["dependencies"] if _name(r) == "torch"]
     assert len(found) == 1, "pyproject.toml declares torch once"
     return found[0]
@@ -56,7 +56,7 @@ def _torch_requirement():
 
 def test_dev_py_pins_torch_and_pyproject_admits_the_pin():
     """dev.py installs the tested CPU release; pyproject.toml and environment.yml a range."""
-    dev = (ROOT / "dev.py").read_text()
+    dev = (ROOT / "dev.py").read_text(encoding="utf-8")
     assert 'TORCH = "torch==2.13.0"' in dev
     requirement = _torch_requirement()
     assert "2.13.0" in requirement.specifier and "2.13.0+cpu" in requirement.specifier
@@ -65,7 +65,7 @@ def test_dev_py_pins_torch_and_pyproject_admits_the_pin():
     dev_range = re.search(r'TORCH_RANGE = "([^"]+)"', dev)
     assert dev_range, "dev.py declares TORCH_RANGE (checked by setup --keep-torch)"
     assert Requirement(dev_range.group(1)).specifier == requirement.specifier
-    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
     torch_lines = [r for r in pip_section if _name(r) == "torch"]
     assert [Requirement(r).specifier for r in torch_lines] == [requirement.specifier]
@@ -87,7 +87,7 @@ def test_an_installed_torch_release_is_kept():
     ours = _torch_requirement().specifier
     assert all(ours.contains(v, prereleases=False) for v in releases), ours
     assert not ours.contains("2.5.1") and not ours.contains("3.0.0")
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     checked = []
     for requirement in project["dependencies"]:
         try:
@@ -190,3 +190,20 @@ def test_every_course_figure_is_shown(path):
         for name in re.findall(r"^(\w+) = tu\.plotting\.plot_\w+\(", source, re.MULTILINE):
             last = source.splitlines()[-1].strip()
             assert last in {name, f"display({name})"}, f"{name} is never shown in: {source[:80]!r}"
+
+
+def test_text_files_are_read_and_written_as_utf8():
+    """Windows' default encoding is not UTF-8: every text read or write names its encoding."""
+    import ast
+
+    missing = []
+    for path in [ROOT / "dev.py", *ROOT.glob("*/**/*.py")]:
+        if ".venv" in path.parts or "outputs" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if node.func.attr in {"read_text", "write_text"}:
+                if not any(k.arg == "encoding" for k in node.keywords):
+                    missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not missing, f"read_text/write_text without encoding=: {missing}"

@@ -91,7 +91,7 @@ def test_every_role_is_prepared_packed_listed_cached_and_has_an_offline_folder(o
 
 
 def _tiny_build(folder: Path, progress: bool = True) -> dict:
-    (folder / "config.json").write_text(json.dumps({"model_type": "bert"}))
+    (folder / "config.json").write_text(json.dumps({"model_type": "bert"}), encoding="utf-8")
     return {"steps": 1}
 
 

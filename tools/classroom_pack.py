@@ -242,7 +242,7 @@ def setup_from(dev: ModuleType, args: argparse.Namespace, extra: list[str]) -> N
         )
     started = time.time()
     digest = hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()[:16]
-    stamp = dev.STAMP.read_text().split() if dev.STAMP.exists() else []
+    stamp = dev.STAMP.read_text(encoding="utf-8").split() if dev.STAMP.exists() else []
     if not args.force and stamp[:1] == [dev.install_fingerprint()] and f"pack:{digest}" in stamp:
         print(f"Packages: installed from this pack already ({dev.STAMP}; --force installs again).")
     else:
@@ -254,7 +254,7 @@ def setup_from(dev: ModuleType, args: argparse.Namespace, extra: list[str]) -> N
         dev.sh(*pip, info.get("torch", dev.TORCH))
         dev.sh(*pip, "-e", f".[{info.get('extras', 'notebooks')}]", info.get("torch", dev.TORCH))
         dev.sh(*pip, "--no-deps", *info.get("no_deps", dev.NO_DEPS))
-        dev.STAMP.write_text(f"{dev.install_fingerprint()}\npack:{digest}")
+        dev.STAMP.write_text(f"{dev.install_fingerprint()}\npack:{digest}", encoding="utf-8")
     installed = time.time() - started
     if (source / CLASS_FILE).is_file():
         shutil.copyfile(source / CLASS_FILE, dev.ROOT / CLASS_FILE)

@@ -78,7 +78,7 @@ def write_manifest(folder: Path, version: str, info: dict | None = None) -> dict
         },
     }
     tmp = folder / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2))
+    tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     os.replace(tmp, folder / MANIFEST)
     return manifest
 
@@ -92,7 +92,7 @@ def entry_problem(folder: Path, version: str | None, deep: bool = True) -> str |
     if not manifest_path.is_file():
         return "incomplete (no MANIFEST.json: the build was interrupted)"
     try:
-        manifest = json.loads(manifest_path.read_text())
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         files = manifest["files"]
     except (ValueError, KeyError, TypeError):
         return "corrupted (MANIFEST.json is unreadable)"
@@ -111,7 +111,7 @@ def entry_problem(folder: Path, version: str | None, deep: bool = True) -> str |
 
 def read_manifest(folder: Path) -> dict:
     """The manifest of a complete entry (its ``info`` holds figures measured at build time)."""
-    return json.loads((folder / MANIFEST).read_text())
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
 
 
 _checked: set[str] = set()

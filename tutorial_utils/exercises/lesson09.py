@@ -76,7 +76,7 @@ def check_gradient_ratio(predicted: Any, one_process: Any, many_processes: Any) 
     for folder in (one, many):
         results = folder / "results.json"
         require(results.is_file(), f"no results.json in {folder}: run the script there first.")
-        settings[folder] = json.loads(results.read_text())
+        settings[folder] = json.loads(results.read_text(encoding="utf-8"))
     require(settings[one]["world_size"] == 1, f"{one} should hold a 1-process run.")
     require(
         not settings[one].get("average_tokens_across_devices"),
@@ -162,7 +162,7 @@ def check_adapter_size(predicted_bytes: Any, folder: Any) -> None:
         f"no adapter_config.json in {folder}: save the peft model there with "
         "peft_model.save_pretrained(folder).",
     )
-    config = json.loads(config_file.read_text())
+    config = json.loads(config_file.read_text(encoding="utf-8"))
     require(config.get("r") == 32, f"build the adapter with r=32 (found r={config.get('r')}).")
     targets = set(config.get("target_modules") or [])
     require(
