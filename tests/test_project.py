@@ -207,3 +207,15 @@ def test_text_files_are_read_and_written_as_utf8():
                 if not any(k.arg == "encoding" for k in node.keywords):
                     missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not missing, f"read_text/write_text without encoding=: {missing}"
+
+
+def test_relative_links_in_the_guides_point_to_files():
+    """README, its Chinese edition, the guides and the app README link only to files that exist."""
+    dead = []
+    guides = [*ROOT.glob("*.md"), *(ROOT / "docs").glob("*.md"), *(ROOT / "apps").glob("*/*.md")]
+    for guide in guides:
+        text = guide.read_text(encoding="utf-8")
+        for link in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if not re.match(r"[a-z]+:", link) and not (guide.parent / link).exists():
+                dead.append(f"{guide.relative_to(ROOT)} -> {link}")
+    assert not dead, dead

@@ -165,7 +165,8 @@ def test_prepare_steps_name_their_roles_and_each_source_once():
     by_role = {r: s for s in steps for r in s.roles}
     assert by_role["encoder"] is by_role["embedder"] and by_role["generator"] is by_role["chat"]
     assert by_role["sentiment"].name.startswith("sentiment: train once, ")
-    assert by_role["generator"].name.startswith("generator / chat: convert once, SmolLM2")
+    assert by_role["generator"].name.startswith("generator / chat / zh-chat: convert once, SmolLM2")
+    assert by_role["zh-sentiment"] is by_role["zh-encoder"]  # one built Chinese BERT, two roles
 
 
 def test_recipe_versions_are_the_built_models_and_unchanged():
@@ -173,8 +174,11 @@ def test_recipe_versions_are_the_built_models_and_unchanged():
         "smollm2-135m-instruct": "smollm2-dequantised-v1",
         "sentiment-minilm-rotten-tomatoes": "sentiment-v2",
         "fill-mask-minilm-imdb": "fill-mask-v4",
+        "zh-sentiment-char-bert": "zh-sentiment-v2",
+        "zh-ner-char-bert": "zh-ner-v2",
     }
-    assert set(roles.built_models()) == {"sentiment", "fill-mask"}
+    built = {"sentiment", "fill-mask", "zh-sentiment", "zh-encoder", "zh-ner"}
+    assert set(roles.built_models()) == built
     assert roles.pack_entries() == list(roles.recipe_versions())
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import data
-from .offline_models import fill_mask, minilm, sentiment, smollm2
+from .offline_models import fill_mask, minilm, sentiment, smollm2, zh_ner, zh_sentiment
 from .offline_models.sources import Built, NoOffline, Packaged, Source
 
 
@@ -109,6 +109,51 @@ ROLES: dict[str, Role] = _registry(
         "fill-mask",
         "AutoModelForMaskedLM",
         "predict a [MASK]ed word",
+    ),
+    Role(
+        "zh-sentiment",
+        "uer/roberta-base-finetuned-dianping-chinese",
+        zh_sentiment.SOURCE,
+        "text-classification",
+        "AutoModelForSequenceClassification",
+        "Chinese review sentiment (negative / positive)",
+    ),
+    Role(
+        "zh-ner",
+        "uer/roberta-base-finetuned-cluener2020-chinese",
+        zh_ner.SOURCE,
+        "token-classification",
+        "AutoModelForTokenClassification",
+        "Chinese named entities, one label per character",
+    ),
+    Role(
+        "zh-encoder",
+        "hfl/rbt3",
+        zh_sentiment.SOURCE,
+        "feature-extraction",
+        "AutoModel",
+        "Chinese encoder, hidden states (offline: the small Chinese BERT of zh-sentiment)",
+    ),
+    Role(
+        "zh-fill-mask",
+        "bert-base-chinese",
+        NoOffline(
+            "masked-LM pretraining from scratch does not pay on a course's CPU budget: a 4.4 M "
+            "parameter BERT trained 6 minutes on 2.6 M characters reached held-out top-5 "
+            "accuracy 0.12 and fills 北[MASK]是中国的首都。 with ，的。一国; use "
+            "bert-base-chinese online"
+        ),
+        "fill-mask",
+        "AutoModelForMaskedLM",
+        "predict a [MASK]ed Chinese character",
+    ),
+    Role(
+        "zh-chat",
+        "Qwen/Qwen2.5-0.5B-Instruct",
+        smollm2.SOURCE,
+        "text-generation",
+        "AutoModelForCausalLM",
+        "chat in Chinese (offline: the course's SmolLM2, which answers mostly in English)",
     ),
 )
 
