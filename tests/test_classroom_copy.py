@@ -154,11 +154,11 @@ def test_the_handout_lists_every_lesson_with_its_measured_time():
     assert "FAST = True" in handout and "Restart Kernel and Run All Cells" in handout
 
 
-def test_the_handout_prints_on_one_page(browser, tmp_path):
+def _printed_pages(handout: Path, browser, tmp_path: Path) -> tuple[str, int]:
+    """The handout rendered to HTML, and the number of A4 pages Chromium prints it on."""
     import mistune
 
-    html = mistune.create_markdown(plugins=["table"])(HANDOUT.read_text(encoding="utf-8"))
-    assert html.count("<table>") == 2 and "<h2>When a lesson fails</h2>" in html
+    html = mistune.create_markdown(plugins=["table"])(handout.read_text(encoding="utf-8"))
     style = (
         "body{font-family:sans-serif;font-size:10.5pt;line-height:1.3}"
         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:1px 5px}"
@@ -166,11 +166,35 @@ def test_the_handout_prints_on_one_page(browser, tmp_path):
     )
     page = browser.new_page()
     page.set_content(f"<html><head><style>{style}</style></head><body>{html}</body></html>")
-    pdf = tmp_path / "handout.pdf"
+    pdf = tmp_path / f"{handout.stem}.pdf"
     page.pdf(
         path=str(pdf), format="A4", margin={k: "15mm" for k in ("top", "bottom", "left", "right")}
     )
     page.close()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
-    print(f"handout: {pages} A4 page(s), {pdf.stat().st_size} bytes")
+    print(f"{handout.name}: {pages} A4 page(s), {pdf.stat().st_size} bytes")
+    return html, pages
+
+
+def test_the_handout_prints_on_one_page(browser, tmp_path):
+    html, pages = _printed_pages(HANDOUT, browser, tmp_path)
+    assert html.count("<table>") == 2 and "<h2>When a lesson fails</h2>" in html
+    assert pages == 1
+
+
+HANDOUT_ZH = ROOT / "docs" / "handout.zh-CN.md"
+
+
+def test_the_chinese_handout_has_the_english_commands_lessons_and_times():
+    english, chinese = (p.read_text(encoding="utf-8") for p in (HANDOUT, HANDOUT_ZH))
+    commands = re.compile(r"`((?:py|python3) dev\.py [^`]+)`")
+    assert commands.findall(chinese) == commands.findall(english)
+    rows = re.compile(r"\| (\d\d) \| [^|]+ \| ~([\d.]+) ")
+    assert rows.findall(chinese) == rows.findall(english)
+    assert "FAST = True" in chinese and "解答请向老师索取" in chinese
+
+
+def test_the_chinese_handout_prints_on_one_page(browser, tmp_path):
+    html, pages = _printed_pages(HANDOUT_ZH, browser, tmp_path)
+    assert html.count("<table>") == 2 and "<h2>某一课运行出错时</h2>" in html
     assert pages == 1
