@@ -150,9 +150,15 @@ def cmd_test(args: argparse.Namespace, extra: list[str]) -> None:
     in_venv("-m", "pytest", *extra, env=env)
 
 
+EDITIONS = {"en": ROOT / "notebooks", "zh-CN": ROOT / "notebooks" / "zh-CN"}  # --lang
+
+
 def cmd_lab(args: argparse.Namespace, extra: list[str]) -> None:
+    folder = EDITIONS[args.lang]
+    if not folder.is_dir():
+        sys.exit(f"No {args.lang} edition in {folder}: run `python -m tools.translate build`.")
     install()
-    in_venv("-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *lab_options(extra))
+    in_venv("-m", "jupyter", "lab", "--notebook-dir", folder, *lab_options(extra))
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> None:
@@ -280,7 +286,15 @@ def parser() -> argparse.ArgumentParser:
     setup.add_argument("--fast", action="store_true", help="run the lessons with small sizes")
     setup.add_argument("notebooks", nargs="*", help="run only these notebooks")
     command("test", cmd_test, "run pytest offline (further arguments go to pytest)")
-    command("lab", cmd_lab, "open JupyterLab on notebooks/ (further arguments go to jupyter lab)")
+    lab = command(
+        "lab", cmd_lab, "open JupyterLab on notebooks/ (further arguments go to jupyter lab)"
+    )
+    lab.add_argument(
+        "--lang",
+        choices=sorted(EDITIONS),
+        default="en",
+        help="the edition to open: en (notebooks/) or zh-CN (notebooks/zh-CN/, 中文版)",
+    )
     command("run", cmd_run, "run notebooks: python -m tools.series [NOTEBOOK ...] [--fast]")
     command("doctor", cmd_doctor, "print the environment report (tutorial_utils doctor)")
     command("prepare", cmd_prepare, "build every offline model now (tutorial_utils prepare)")

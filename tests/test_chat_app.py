@@ -31,7 +31,7 @@ MAX_INPUT_TOKENS = 256  # small, so that the too-long-message path is quick to r
 MESSAGE = "Hello! What can you do?"
 REPLY_TOKENS = 24
 REVIEW = "I love using transformers, it's so easy and powerful!"  # the write-up's sentence
-CHINESE_REVIEW = "这部电影太好看了，我非常喜欢！"  # "I loved this film"
+CHINESE_REVIEW = "质量很好，非常满意！"  # "Good quality, very satisfied!" (a product review)
 LONG_REQUEST = "Tell me a long story about a dragon."
 LONG_REPLY_TOKENS = 300  # long enough to press Stop or Clear in the middle
 
@@ -222,6 +222,44 @@ def test_sentiment_returns_one_result_per_text_in_order(chat_app):
         alone = {r["label"]: r["score"] for r in chat_app.classifier(text, top_k=None)}
         assert result == pytest.approx(alone, abs=1e-5)
     assert max(results[0], key=results[0].get) != max(results[1], key=results[1].get)
+
+
+CHINESE_NEGATIVE = "太差了，用了两天就坏了。"  # "Terrible, it broke after two days"
+
+
+def test_chinese_text_goes_to_the_chinese_model_in_a_mixed_batch(chat_app):
+    assert chat_app.zh_classifier is not None, "the app loaded no Chinese sentiment model"
+    texts = [CHINESE_REVIEW, REVIEW, CHINESE_NEGATIVE, "A dull, lifeless and boring film."]
+    readers = [chat_app.zh_classifier, chat_app.classifier] * 2
+    results = chat_app.sentiment(texts)
+    for text, reader, result in zip(texts, readers, results, strict=True):
+        assert chat_app.classifier_for(text) is reader, text
+        alone = {r["label"]: r["score"] for r in reader(text, top_k=None)}
+        assert result == pytest.approx(alone, abs=1e-5), text
+    chinese_labels = set(chat_app.zh_classifier.model.config.id2label.values())
+    assert set(results[0]) == chinese_labels and set(results[1]) != chinese_labels
+    assert max(results[0], key=results[0].get) != max(results[2], key=results[2].get)
+    scores, note = chat_app.classify(CHINESE_REVIEW)
+    assert scores == pytest.approx(results[0], abs=1e-5)
+    assert note.startswith("Chinese text detected (100% of its letters")
+    assert "English" not in note
+
+
+@pytest.mark.parametrize(
+    "text, share",
+    [
+        (CHINESE_REVIEW, 1.0),  # punctuation is not a letter
+        ("我爱 transformers", 2 / 14),
+        ("北京 is big", 2 / 7),
+        ("这个 app 很好用", 5 / 8),
+        ("Фильм был просто великолепный", 0.0),
+        ("", 0.0),
+        ("12345!", 0.0),
+    ],
+)
+def test_chinese_share_counts_chinese_characters_among_letters(app_module, text, share):
+    assert app_module.chinese_share(text) == pytest.approx(share)
+    assert app_module.is_chinese(text) is (share >= 0.5)
 
 
 @pytest.mark.parametrize(
@@ -459,18 +497,25 @@ def test_browser_chat_and_sentiment(app_module, chat_app, served, browser):
         assert "Thinking" not in page.locator("#notice").inner_text()
         page.screenshot(path=str(out / "browser_chat.png"), full_page=True)
 
-        # The sentiment tab: an English review, then a Chinese one, which gets a warning.
+        # The sentiment tab: an English review, then a Chinese one, typed key by key, which
+        # the Chinese model reads (the page says so and shows that model's top label).
         page.get_by_role("tab", name="Sentiment").click()
         page.locator("#review textarea").fill(REVIEW)
         page.locator("#classify").click()
         page.locator("#labels").get_by_text(expected_label).first.wait_for(timeout=30_000)
         assert "English" not in page.locator("#sentiment-warning").inner_text()
         page.screenshot(path=str(out / "browser_sentiment.png"), full_page=True)
-        page.locator("#review textarea").fill(CHINESE_REVIEW)
+        page.locator("#review textarea").fill("")
+        page.locator("#review textarea").press_sequentially(CHINESE_REVIEW)
+        assert page.locator("#review textarea").input_value() == CHINESE_REVIEW
         page.locator("#classify").click()
-        page.locator("#sentiment-warning").get_by_text("does not look like English").wait_for(
+        page.locator("#sentiment-warning").get_by_text("Chinese text detected").wait_for(
             timeout=30_000
         )
+        chinese_scores, _ = chat_app.classify(CHINESE_REVIEW)
+        chinese_label = max(chinese_scores, key=chinese_scores.get)
+        page.locator("#labels").get_by_text(chinese_label).first.wait_for(timeout=30_000)
+        assert "English" not in page.locator("#sentiment-warning").inner_text()
         page.screenshot(path=str(out / "browser_sentiment_chinese.png"), full_page=True)
     finally:
         context.close()

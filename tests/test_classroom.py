@@ -391,3 +391,21 @@ def test_lab_passes_allow_root_only_as_root(monkeypatch):
     assert dev.lab_options(["--allow-root"]) == ["--allow-root"]
     monkeypatch.setattr(os, "geteuid", lambda: 1000, raising=False)
     assert dev.lab_options([]) == []
+
+
+def test_lab_opens_the_edition_asked_for(monkeypatch, capsys):
+    dev = _dev_module()
+    args, extra = dev.parser().parse_known_args(["lab", "--lang", "zh-CN", "--port", "8899"])
+    assert args.lang == "zh-CN" and extra == ["--port", "8899"]
+    assert dev.parser().parse_known_args(["lab"])[0].lang == "en"
+    calls = []
+    monkeypatch.setattr(dev, "install", lambda: None)
+    monkeypatch.setattr(dev, "in_venv", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(dev, "lab_options", lambda extra: list(extra))
+    dev.cmd_lab(args, extra)
+    folder = calls[0][calls[0].index("--notebook-dir") + 1]
+    assert Path(folder) == ROOT / "notebooks" / "zh-CN"
+    assert (Path(folder) / "00_setup_and_hub_tour.ipynb").is_file()
+    with pytest.raises(SystemExit):
+        dev.parser().parse_known_args(["lab", "--lang", "fr"])
+    assert "invalid choice: 'fr'" in capsys.readouterr().err

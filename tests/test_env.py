@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -144,7 +145,7 @@ def test_cli_doctor_reports_and_passes():
 class _FakeHub:
     """A local HTTP server answering the Hub's model API (or not), for the online path."""
 
-    def __init__(self, answer_as_hub: bool):
+    def __init__(self, answer_as_hub: bool, delay: float = 0.0):
         import http.server
         import threading
 
@@ -152,6 +153,7 @@ class _FakeHub:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's naming
+                time.sleep(delay)  # a slow mirror
                 body = b'{"id": "bert-base-uncased"}' if hub else b"<html>portal</html>"
                 self.send_response(200 if hub else 404)
                 self.end_headers()
@@ -195,3 +197,33 @@ def test_cli_prepare_builds_or_verifies_every_offline_asset():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for asset in ("encoder", "generator", "movie reviews", "sentiment", "fill-mask"):
         assert f"done  {asset}" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("timeout, online", [(None, False), ("6", True)])
+def test_a_slow_mirror_is_online_with_a_longer_hub_timeout(monkeypatch, timeout, online):
+    hub = _FakeHub(True, delay=2.5)  # answers after the default 1.8 s budget
+    try:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+        if timeout is None:
+            monkeypatch.delenv("TUTORIAL_HUB_TIMEOUT", raising=False)
+        else:
+            monkeypatch.setenv("TUTORIAL_HUB_TIMEOUT", timeout)
+        monkeypatch.setattr(env, "_decision", None)
+        reachable, reason = tu.hub_status()
+    finally:
+        hub.close()
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        env._decision = None
+    assert reachable is online, reason
+    assert hub.url in reason
+
+
+@pytest.mark.parametrize("value", ["ten", "0", "-3", "500"])
+def test_a_bad_hub_timeout_says_what_to_give(monkeypatch, value):
+    monkeypatch.setenv("TUTORIAL_HUB_TIMEOUT", value)
+    with pytest.raises(ValueError, match="TUTORIAL_HUB_TIMEOUT=.*a number from 0 to 120"):
+        env.hub_timeout()
+    monkeypatch.setenv("TUTORIAL_HUB_TIMEOUT", " ")
+    assert env.hub_timeout() == env.DECISION_BUDGET

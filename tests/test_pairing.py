@@ -309,3 +309,37 @@ def test_chat_app_scores_each_review_as_its_own(csv_label):
         predicted = model.config.label2id[max(scores, key=scores.get)]  # the model's label names
         right.append(predicted == csv_label(text))
     assert np.mean(right) > 0.7, f"the tab agrees with the CSV on {np.mean(right):.2f} only"
+
+
+def test_chat_app_scores_chinese_reviews_with_the_chinese_model_in_a_mixed_batch():
+    """Chinese reviews go to ``zh-sentiment``, English ones to ``sentiment``, in one batch; each
+    result is its own text's, checked against the model alone and the Chinese dataset's labels."""
+    spec = importlib.util.spec_from_file_location("pairing_chat_app_zh", ROOT / "apps/chat/app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    from transformers import pipeline
+
+    checkpoints = module.choose_checkpoints()
+    english = pipeline("text-classification", model=checkpoints.sentiment)
+    chinese = pipeline("text-classification", model=checkpoints.zh_sentiment)
+    stand_in = SimpleNamespace(config=SimpleNamespace())  # the tab needs no chat model
+    app = module.ChatApp(None, stand_in, english, "", zh_classifier=chinese)
+    zh_rows = tu.load_chinese_reviews(seed=0, verbose=False)["test"].select(range(32))
+    en_texts = list(_test_rows(32, seed=2)["text"])
+    texts = [t for pair in zip(zh_rows["text"], en_texts, strict=True) for t in pair]
+    batch = app.sentiment(texts)
+    assert len(batch) == len(texts)
+    model, tokenizer = chinese.model, chinese.tokenizer
+    right = []
+    for i, (text, scores) in enumerate(zip(texts, batch, strict=True)):
+        reader = chinese if i % 2 == 0 else english
+        alone = _probabilities(reader.model, reader.tokenizer, text)
+        id2label = reader.model.config.id2label
+        for k, p in enumerate(alone):
+            assert math.isclose(scores[id2label[k]], p, abs_tol=1e-4), (text[:40], scores, alone)
+        if i % 2 == 0:
+            predicted = model.config.label2id[max(scores, key=scores.get)]
+            right.append(predicted == zh_rows["label"][i // 2])
+    assert tokenizer is not english.tokenizer
+    assert np.mean(right) > 0.7, f"the tab agrees with the Chinese labels on {np.mean(right):.2f}"

@@ -119,3 +119,25 @@ def test_align_labels_gives_minus_100_to_special_and_later_tokens():
     labels = [NER_LABELS.index(t) for t in tags]
     word_ids = [None, 0, 1, 2, 3, 4, 4, 5, None]  # character 4 split in two tokens
     assert zh_ner.align_labels(word_ids, labels) == [-100, 1, 2, 2, 0, 3, -100, 4, -100]
+
+
+def test_window_features_name_each_neighbour_by_its_offset():
+    rows = zh_ner.window_features(list("北京市"), width=1)
+    assert rows[0] == ["-1:<s>", "0:北", "1:京", "-1,0:<s>北", "0,1:北京"]
+    assert rows[2] == ["-1:京", "0:市", "1:</s>", "-1,0:京市", "0,1:市</s>"]
+    assert len(zh_ner.window_features([], width=2)) == 0
+
+
+def test_window_baseline_learns_entities_and_keeps_each_sentence_its_own():
+    data = load_chinese_ner(seed=0, verbose=False)
+    train, test = data["train"].select(range(1500)), data["test"].select(range(200))
+    tags = [[NER_LABELS[t] for t in row] for row in train["ner_tags"]]
+    predicted = zh_ner.window_baseline(train["tokens"], tags, test["tokens"])
+    assert [len(p) for p in predicted] == [len(c) for c in test["tokens"]]
+    alone = zh_ner.window_baseline(train["tokens"], tags, [test["tokens"][7]])
+    assert alone[0] == predicted[7]  # the same sentence, the same tags, alone or in a batch
+    gold = [[NER_LABELS[t] for t in row] for row in test["ner_tags"]]
+    f1 = zh_ner.entity_f1(gold, predicted)["micro"]
+    assert 0.4 < f1 <= 1.0, f"the window baseline reached entity F1 {f1:.3f} only"
+    with pytest.raises(ValueError, match="one tag per character"):
+        zh_ner.window_baseline(train["tokens"][:2], tags[:1], test["tokens"][:1])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT = 1.5  # seconds for the HTTP request itself
-DECISION_BUDGET = 1.8  # seconds after which "no answer" means offline
+DECISION_BUDGET = 1.8  # seconds after which "no answer" means offline (TUTORIAL_HUB_TIMEOUT)
 _TRUE = {"1", "true", "yes", "on"}
 
 _decision: tuple[bool, str] | None = None
@@ -74,13 +74,13 @@ def class_setting() -> str | None:
     return f"{CLASS_SETTING_FILE} says offline = true" if _CLASS_ON.search(text) else None
 
 
-def _probe(url: str, result: dict) -> None:
+def _probe(url: str, result: dict, timeout: float = PROBE_TIMEOUT) -> None:
     """GET a small Hub API answer; only a JSON description of the model counts as "the Hub"."""
     import json
 
     try:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})
-        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read(200_000)
             result["status"] = response.status
         payload = json.loads(body)
@@ -113,11 +113,30 @@ def set_offline_mode() -> None:
         datasets_config.HF_DATASETS_OFFLINE = True
 
 
+def hub_timeout() -> float:
+    """Seconds the Hub probe waits: ``TUTORIAL_HUB_TIMEOUT`` if set (a slow mirror needs
+    more), else :data:`DECISION_BUDGET`."""
+    value = os.environ.get("TUTORIAL_HUB_TIMEOUT", "").strip()
+    if not value:
+        return DECISION_BUDGET
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 120:
+        raise ValueError(
+            f"TUTORIAL_HUB_TIMEOUT={value!r}: give the seconds the Hub probe may wait, a number "
+            f"from 0 to 120 (for example 10 for a slow mirror), or unset it for {DECISION_BUDGET} s."
+        )
+    return seconds
+
+
 def hub_status(refresh: bool = False) -> tuple[bool, str]:
     """``(reachable, reason)``: whether the Hub or the ``HF_ENDPOINT`` mirror answers, and why.
 
     Decided once per process (``refresh=True`` asks again) and within about two seconds
-    even with no network at all. The class setting (``TUTORIAL_OFFLINE=1`` or a
+    even with no network at all (``TUTORIAL_HUB_TIMEOUT`` seconds if set, see
+    :func:`hub_timeout`). The class setting (``TUTORIAL_OFFLINE=1`` or a
     ``classroom.toml``, see :func:`class_setting`: everyone gets the same offline models) or
     ``HF_HUB_OFFLINE=1`` means offline without asking.
     When the answer is "offline", :func:`set_offline_mode` is applied.
@@ -134,14 +153,20 @@ def hub_status(refresh: bool = False) -> tuple[bool, str]:
     elif _env_true("HF_HUB_OFFLINE") or _env_true("TRANSFORMERS_OFFLINE"):
         _decision = (False, "HF_HUB_OFFLINE=1 is set")
     else:
-        endpoint = hub_endpoint()
+        endpoint, budget = hub_endpoint(), hub_timeout()
         result: dict = {}
         started = time.monotonic()
         worker = threading.Thread(
-            target=_probe, args=(f"{endpoint}/api/models/bert-base-uncased", result), daemon=True
+            target=_probe,
+            args=(
+                f"{endpoint}/api/models/bert-base-uncased",
+                result,
+                max(budget - 0.3, 0.1),
+            ),  # the request ends before the wait
+            daemon=True,
         )
         worker.start()
-        worker.join(DECISION_BUDGET)
+        worker.join(budget)
         elapsed = time.monotonic() - started
         status = result.get("status")
         if result.get("hub"):
@@ -151,7 +176,7 @@ def hub_status(refresh: bool = False) -> tuple[bool, str]:
         elif "error" in result:
             _decision = (False, f"{endpoint} is unreachable ({result['error'][:80]})")
         else:
-            _decision = (False, f"{endpoint} did not answer within {DECISION_BUDGET:.0f} s")
+            _decision = (False, f"{endpoint} did not answer within {budget:g} s")
     if not _decision[0]:
         set_offline_mode()
     return _decision

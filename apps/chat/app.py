@@ -6,14 +6,16 @@ Run it from the project root with ``python apps/chat/app.py`` and open the addre
 - **Chat tab**: a streaming chat with the course's ``chat`` model, keeping the conversation
   history; temperature and reply length in the page; Stop ends a reply, Clear empties the
   chat (and stops a reply). One reply is generated at a time: visitors wait in Gradio's queue.
-- **Sentiment tab**: the ``sentiment`` model's probability for every label, with a warning
-  when the text does not look like English (the model was trained on English reviews).
+- **Sentiment tab**: the probability of every label from the ``sentiment`` model (English
+  reviews) or, for Chinese text, from the ``zh-sentiment`` model (Chinese reviews); the page
+  says which model read the text, and warns when a text is neither English nor Chinese.
 
 Private by default: the server listens on 127.0.0.1 only, makes no share link, sends no
 analytics and uses system fonts (nothing is fetched from the internet by the page). Inside
 this project the models come from ``tutorial_utils`` (the Hub online, packaged models
 offline); on a Hugging Face Space, where ``tutorial_utils`` is not installed, they are the
-Hub models named below. ``CHAT_CHECKPOINT`` / ``SENTIMENT_CHECKPOINT`` override both.
+Hub models named below. ``CHAT_CHECKPOINT``, ``SENTIMENT_CHECKPOINT`` and
+``ZH_SENTIMENT_CHECKPOINT`` override both.
 """
 
 import os
@@ -41,6 +43,7 @@ from transformers import (  # noqa: E402
 
 CHAT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # what a Space (no tutorial_utils) loads
 SENTIMENT_MODEL = "distilbert-base-uncased-finetuned-sst-2-english"
+ZH_SENTIMENT_MODEL = "uer/roberta-base-finetuned-dianping-chinese"  # Chinese reviews
 SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly."
 TEMPERATURE_RANGE = (0.0, 2.0)  # 0 means greedy decoding
 MAX_NEW_TOKENS_RANGE = (1, 512)
@@ -65,6 +68,8 @@ class Checkpoints(NamedTuple):
     chat_label: str
     sentiment_label: str
     online: bool
+    zh_sentiment: str | None = None  # None: Chinese text goes to the English model, warned
+    zh_sentiment_label: str | None = None
 
     def describe(self) -> str:
         mode = (
@@ -72,24 +77,37 @@ class Checkpoints(NamedTuple):
             if self.online
             else "offline: local models, no Hub needed"
         )
-        return f"Chat model **{self.chat_label}** · sentiment model **{self.sentiment_label}** · {mode}"
+        chinese = (
+            f" · Chinese sentiment model **{self.zh_sentiment_label or self.zh_sentiment}**"
+            if self.zh_sentiment
+            else ""
+        )
+        return (
+            f"Chat model **{self.chat_label}** · sentiment model **{self.sentiment_label}**"
+            f"{chinese} · {mode}"
+        )
 
 
 def choose_checkpoints() -> Checkpoints:
     """The course's roles when ``tutorial_utils`` is installed, else the Hub models (a Space)."""
     chat, sentiment = os.environ.get("CHAT_CHECKPOINT"), os.environ.get("SENTIMENT_CHECKPOINT")
+    chinese = os.environ.get("ZH_SENTIMENT_CHECKPOINT")
     try:
         import tutorial_utils as tu
     except ImportError:  # on a Space: plain Hub ids
         chat, sentiment = chat or CHAT_MODEL, sentiment or SENTIMENT_MODEL
-        return Checkpoints(chat, sentiment, chat, sentiment, online=True)
+        chinese = chinese or ZH_SENTIMENT_MODEL
+        return Checkpoints(chat, sentiment, chat, sentiment, True, chinese, chinese)
     chat_source, sentiment_source = tu.loading.resolve("chat"), tu.loading.resolve("sentiment")
+    chinese_source = tu.loading.resolve("zh-sentiment")  # offline: built by ``prepare``
     return Checkpoints(
         chat or chat_source.model,
         sentiment or sentiment_source.model,
         chat or chat_source.label,
         sentiment or sentiment_source.label,
-        online=chat_source.online,
+        chat_source.online,
+        chinese or chinese_source.model,
+        chinese or chinese_source.label,
     )
 
 
@@ -171,6 +189,17 @@ ENGLISH_WORDS = frozenset(
 )
 
 
+def chinese_share(text: str) -> float:
+    """The share of Chinese characters (CJK Unified Ideographs) among the letters of ``text``."""
+    letters = [c for c in text if c.isalpha()]
+    return sum("\u4e00" <= c <= "\u9fff" for c in letters) / len(letters) if letters else 0.0
+
+
+def is_chinese(text: str) -> bool:
+    """Whether ``text`` is mostly Chinese: at least half of its letters are Chinese characters."""
+    return chinese_share(text) >= 0.5
+
+
 def language_warning(text: str) -> str:
     """A warning when ``text`` does not look like English, else "" (a simple check, not a
     language detector: mostly non-Latin letters, or several words and no common English one).
@@ -196,9 +225,16 @@ class ChatApp:
     """The models and the functions the page calls (chat: :meth:`respond`; sentiment)."""
 
     def __init__(
-        self, tokenizer, model, classifier, description: str, max_input_tokens: int | None = None
+        self,
+        tokenizer,
+        model,
+        classifier,
+        description: str,
+        max_input_tokens: int | None = None,
+        zh_classifier=None,
     ):
         self.tokenizer, self.model, self.classifier = tokenizer, model, classifier
+        self.zh_classifier = zh_classifier  # for Chinese text; None: the English model, warned
         self.description = description
         context = getattr(model.config, "max_position_embeddings", 2048)
         # What the model reads: its context minus room for the longest reply the page allows.
@@ -210,7 +246,7 @@ class ChatApp:
     def load(
         cls, checkpoints: Checkpoints | None = None, max_input_tokens: int | None = None
     ) -> "ChatApp":
-        """Load the chat model, its tokenizer and the sentiment pipeline."""
+        """Load the chat model, its tokenizer and the sentiment pipelines."""
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.set_verbosity_error()  # no load reports or progress bars
@@ -220,7 +256,12 @@ class ChatApp:
         tokenizer = AutoTokenizer.from_pretrained(checkpoints.chat)
         model = AutoModelForCausalLM.from_pretrained(checkpoints.chat).to(device).eval()
         classifier = pipeline("text-classification", model=checkpoints.sentiment, device=device)
-        return cls(tokenizer, model, classifier, checkpoints.describe(), max_input_tokens)
+        chinese = checkpoints.zh_sentiment and pipeline(
+            "text-classification", model=checkpoints.zh_sentiment, device=device
+        )
+        return cls(
+            tokenizer, model, classifier, checkpoints.describe(), max_input_tokens, chinese or None
+        )
 
     # --- chat -------------------------------------------------------------------------------
 
@@ -374,16 +415,41 @@ class ChatApp:
 
     # --- sentiment --------------------------------------------------------------------------
 
+    def classifier_for(self, text: str):
+        """The pipeline that reads ``text``: the Chinese one for Chinese text, if the app has it."""
+        return self.zh_classifier if self.zh_classifier and is_chinese(text) else self.classifier
+
     def sentiment(self, texts: list[str]) -> list[dict[str, float]]:
-        """Probability of every label for each text, in the order of ``texts``."""
-        results = self.classifier(list(texts), top_k=None, truncation=True)
-        return [{row["label"]: float(row["score"]) for row in rows} for rows in results]
+        """Probability of every label for each text, in the order of ``texts``.
+
+        Chinese texts go to the Chinese model and the others to the English one; each text's
+        result comes back at its own position.
+        """
+        texts = list(texts)
+        results: list[dict[str, float]] = [{} for _ in texts]
+        for classifier in {id(c): c for c in map(self.classifier_for, texts)}.values():
+            positions = [i for i, t in enumerate(texts) if self.classifier_for(t) is classifier]
+            scored = classifier([texts[i] for i in positions], top_k=None, truncation=True)
+            for i, rows in zip(positions, scored, strict=True):
+                results[i] = {row["label"]: float(row["score"]) for row in rows}
+        return results
+
+    def note(self, text: str) -> str:
+        """What the page says under the labels: which model read a Chinese text, or a warning."""
+        if self.classifier_for(text) is self.zh_classifier:
+            name = self.zh_classifier.model.config.name_or_path
+            shown = os.path.basename(name.rstrip("/\\")) if os.path.isdir(name) else name
+            return (
+                f"Chinese text detected ({chinese_share(text):.0%} of its letters are Chinese "
+                f"characters): classified by the Chinese sentiment model `{shown}`."
+            )
+        return language_warning(text)
 
     def classify(self, text: str) -> tuple[dict[str, float], str]:
-        """Label probabilities for ``text`` and a warning ("" if none) when it is not English."""
+        """Label probabilities for ``text`` and the note under them ("" for English text)."""
         if not text or not text.strip():
             raise bad_input("The review is empty: type a sentence to classify.")
-        return self.sentiment([text])[0], language_warning(text)
+        return self.sentiment([text])[0], self.note(text)
 
 
 # --- the page -------------------------------------------------------------------------------

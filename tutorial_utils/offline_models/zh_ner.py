@@ -97,6 +97,46 @@ def entity_f1(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, fl
     return {"micro": round(f1_score(gold, predicted), 4), **per_type}
 
 
+def window_features(chars: Sequence[str], width: int = 2) -> list[list[str]]:
+    """Features of each character: itself, its neighbours up to ``width`` away (by offset),
+    and the two character pairs it belongs to; ``<s>`` and ``</s>`` pad the sentence ends."""
+    padded = ["<s>"] * width + list(chars) + ["</s>"] * width
+    rows = []
+    for i in range(width, width + len(chars)):
+        row = [f"{k}:{padded[i + k]}" for k in range(-width, width + 1)]
+        row += [f"-1,0:{padded[i - 1]}{padded[i]}", f"0,1:{padded[i]}{padded[i + 1]}"]
+        rows.append(row)
+    return rows
+
+
+def window_baseline(
+    train_chars: Sequence[Sequence[str]],
+    train_tags: Sequence[Sequence[str]],
+    test_chars: Sequence[Sequence[str]],
+    width: int = 2,
+) -> list[list[str]]:
+    """A classic baseline: one logistic regression per character on a window of characters
+    (:func:`window_features`), trained on ``train_chars``; the predicted tags of
+    ``test_chars``, one per character. It sees no tag but its own: nothing keeps ``I-PER``
+    from following ``O``, which a CRF (or the BERT) would learn."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = CountVectorizer(analyzer=lambda features: features, binary=True)
+    rows = [f for chars in train_chars for f in window_features(chars, width)]
+    labels = [t for tags in train_tags for t in tags]
+    if len(rows) != len(labels):
+        raise ValueError("train_chars and train_tags differ in length: one tag per character")
+    classifier = LogisticRegression(max_iter=300, C=2.0).fit(vectorizer.fit_transform(rows), labels)
+    test_rows = [window_features(chars, width) for chars in test_chars]
+    flat = classifier.predict(vectorizer.transform([f for row in test_rows for f in row]))
+    tags, start = [], 0
+    for row in test_rows:  # back to one list per sentence, in the order of ``test_chars``
+        tags.append([str(t) for t in flat[start : start + len(row)]])
+        start += len(row)
+    return tags
+
+
 def build_zh_ner(
     folder: Path, recipe: ZhNerRecipe = RECIPE, progress: bool = True, device=None
 ) -> dict[str, Any]:

@@ -50,6 +50,7 @@ def train_char_vocab(
         min_frequency=2,
         limit_alphabet=vocab_size - min(500, vocab_size // 10),
         special_tokens=SPECIAL_TOKENS,
+        show_progress=False,  # no progress lines in notebooks and logs
     )
     tokenizer.train_from_iterator(list(texts), trainer)
     cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
