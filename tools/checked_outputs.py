@@ -1,7 +1,7 @@
 """Cells whose outputs the repository keeps: those whose first line is ``# NBVAL_CHECK_OUTPUT``.
 
-nbval re-runs such cells in the tests and compares their output with the stored one; every
-other cell is committed without output. Store the outputs after changing such a cell:
+The series test (tests/test_notebooks.py) compares their output in its run with the stored
+one, as nbval's ``--nbval-lax`` would; every other cell is committed without output. Store the outputs after changing such a cell:
 
     .venv/bin/python -m tools.checked_outputs notebooks/00_setup_and_hub_tour.ipynb
 """
