@@ -25,7 +25,7 @@ def test_the_series_test_checks_what_lesson10_prints():
     """``tests/test_notebooks.py`` runs both notebooks once and checks their printed lines."""
     from tests.test_notebooks import PRINTS
 
-    assert "[ok] 10.to_bio: correct!" in PRINTS[SOLUTION.name]
+    assert "[ok] 10.to_bio: correct!" in PRINTS["solutions/" + SOLUTION.name]
     assert "10.unk_share: not attempted yet" in PRINTS[LESSON.name]
     assert LESSON.name in {p.name for p in lesson_notebooks(include_solutions=True)}
     assert SOLUTION.name in {p.name for p in lesson_notebooks(include_solutions=True)}

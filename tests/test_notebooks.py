@@ -22,6 +22,7 @@ from tutorial_utils.env import project_root
 ROOT = project_root()
 RUNS = ROOT / "outputs" / "test-runs"
 NOTEBOOKS = lesson_notebooks(include_solutions=True)
+ZH_RUN = ROOT / "notebooks" / "zh-CN" / "01_attention_maths.ipynb"  # one zh lesson, whole
 EXTRA_RUNS = {"06_fine_tuning_with_trainer.ipynb": [{"TASK": "pairs"}]}
 _LESSON_10 = [
     "tokens per character",
@@ -33,7 +34,9 @@ _LESSON_10 = [
 # What an executed copy must print besides running without error (one run serves both).
 PRINTS = {
     "10_chinese_text.ipynb": [*_LESSON_10, "10.unk_share: not attempted yet"],
-    "10_chinese_text_solutions.ipynb": [
+    # the zh-CN edition runs whole once: its own cell, and the course's messages in Chinese
+    "zh-CN/01_attention_maths.ipynb": ["| 设备 ", "Hub 离线", "尚未作答"],
+    "solutions/10_chinese_text_solutions.ipynb": [
         *_LESSON_10,
         "[ok] 10.unk_share: correct!",
         "[ok] 10.to_bio: correct!",
@@ -41,8 +44,12 @@ PRINTS = {
 }
 
 
+def _key(path) -> str:
+    return path.relative_to(ROOT / "notebooks").as_posix()
+
+
 def _cases():
-    for path in NOTEBOOKS:
+    for path in [*NOTEBOOKS, ZH_RUN]:
         yield pytest.param(path, {}, id=path.relative_to(ROOT / "notebooks").as_posix())
         for extra in EXTRA_RUNS.get(path.name, []):
             label = ",".join(f"{k}={v}" for k, v in extra.items())
@@ -72,10 +79,12 @@ def test_notebook_runs_with_papermill(path, extra):
     notices = _deprecation_notices(result.output)
     assert not notices, f"{path.name} uses a deprecated API: {notices} (see {result.output})"
     stored = json.loads(path.read_text(encoding="utf-8"))
-    changed = checked_output_mismatches(stored, json.loads(result.output.read_text("utf-8")))
+    changed = checked_output_mismatches(
+        stored, json.loads(result.output.read_text(encoding="utf-8"))
+    )
     assert not changed, f"{path.name}: checked outputs changed (store them again?): {changed}"
     printed = _printed(result.output)
-    missing = [text for text in PRINTS.get(path.name, []) if text not in printed]
+    missing = [text for text in PRINTS.get(_key(path), []) if text not in printed]
     assert not missing, f"{path.name} did not print {missing} (see {result.output})"
 
 

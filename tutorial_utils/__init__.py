@@ -27,6 +27,7 @@ from .loading import (
     checkpoint,
     roles_table,
 )
+from .messages import set_language
 from .pairs import load_pairs
 from .precision import mixed_precision_args
 
@@ -51,6 +52,7 @@ __all__ = [
     "quiet",
     "roles_table",
     "seed_everything",
+    "set_language",
     "setup",
 ]
 
@@ -66,6 +68,7 @@ _SUBMODULES = {
     "hub_tour",
     "integrity",
     "loading",
+    "messages",
     "lora",
     "metrics",
     "offline_models",

@@ -386,12 +386,19 @@ def setup(seed: int = 0, verbose: bool = True) -> dict[str, str]:
     report = environment_report()
     if verbose:
         reason = reason_once(report["hub reason"])
+        from . import messages
+
         print(
-            f"torch {report['torch']} | transformers {report['transformers']} | "
-            f"datasets {report['datasets']} | device {report['device']} | "
-            f"hub {report['hub']}"
-            + (f" ({reason})" if reason else "")
-            + f" | seed {seed}"
-            + (" | FAST mode" if fast_mode() else "")
+            messages.say(
+                messages.SETUP,
+                torch=report["torch"],
+                transformers=report["transformers"],
+                datasets=report["datasets"],
+                device=report["device"],
+                hub=messages.mode(report["hub"]),
+                reason=f" ({reason})" if reason else "",
+                seed=seed,
+                fast=messages.say(messages.FAST_MODE) if fast_mode() else "",
+            )
         )
     return report

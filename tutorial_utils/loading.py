@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import env
+from . import env, messages
 from .env import hub_status
 from .offline_models.sources import NoOffline
 from .roles import ROLES, Role
@@ -87,14 +87,17 @@ def checkpoint(role: str) -> str:
     printed with the first checkpoint of the session only.
     """
     source = resolve(role)
-    line = f"[{role}] " + (
-        f"online: {source.model!r} from the Hub"
-        if source.online
-        else f"offline: {source.label}, folder {_shown_path(source.model)}"
-    )
+    if source.online:
+        line = messages.say(messages.CHECKPOINT_ONLINE, role=role, model=source.model)
+    else:
+        folder = _shown_path(source.model)
+        line = messages.say(
+            messages.CHECKPOINT_OFFLINE, role=role, label=source.label, folder=folder
+        )
     if source.reason not in _reason_shown:
         _reason_shown.add(source.reason)
-        line += f" ({'online' if source.online else 'offline'} because {source.reason})"
+        word = messages.mode("online" if source.online else "offline")
+        line += messages.say(messages.CHECKPOINT_REASON, mode=word, reason=source.reason)
     print(line)
     return source.model
 

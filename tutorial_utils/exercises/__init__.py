@@ -12,6 +12,8 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
+from .. import messages
+
 
 class CheckResult:
     """Outcome of :func:`check`: true when the answer passed; shows nothing in a notebook
@@ -71,26 +73,18 @@ def check(name: str, *answer: Any, **kwargs: Any) -> CheckResult:
             f"Unknown exercise {name!r}. Known exercises: {', '.join(sorted(_CHECKS))}."
         )
     if not answer or any(_unanswered(a) for a in answer):
-        return _report(
-            name,
-            False,
-            "[ ] {name}: not attempted yet - fill in the answer above and run this cell again.",
-        )
+        return _report(name, False, messages.EXERCISE_EMPTY)
     try:
         _CHECKS[name](*answer, **kwargs)
     except NotImplementedError:
-        return _report(
-            name,
-            False,
-            "[ ] {name}: not attempted yet - replace `raise NotImplementedError` with your code.",
-        )
+        return _report(name, False, messages.EXERCISE_STUB)
     except Hint as hint:
-        return _report(name, False, f"[x] {{name}}: not yet. Hint: {hint}")
+        return _report(name, False, messages.EXERCISE_HINT, hint=hint)
     except Exception as error:  # noqa: BLE001 - the learner's code raised: show it as a hint
         return _report(
-            name, False, f"[x] {{name}}: your code raised {type(error).__name__}: {error}"
+            name, False, messages.EXERCISE_RAISED, error_type=type(error).__name__, error=error
         )
-    return _report(name, True, "[ok] {name}: correct!")
+    return _report(name, True, messages.EXERCISE_OK)
 
 
 def _unanswered(answer: Any) -> bool:
@@ -104,8 +98,8 @@ def _unanswered(answer: Any) -> bool:
     )
 
 
-def _report(name: str, passed: bool, template: str) -> CheckResult:
-    message = template.format(name=name)
+def _report(name: str, passed: bool, key: str, **fields: Any) -> CheckResult:
+    message = messages.say(key, name=name, **fields)
     print(message)
     return CheckResult(name, passed, message)
 
