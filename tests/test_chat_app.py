@@ -369,6 +369,28 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+class ServerLog:
+    """Records how the queue ends each event (success or the error it sent to the page)."""
+
+    def __init__(self, queue) -> None:
+        self.lines: list[str] = []
+        original = queue.send_message
+
+        def send_message(event, message):
+            if type(message).__name__ == "ProcessCompletedMessage":
+                output = "" if message.success else f" {str(message.output)[:300]}"
+                self.lines.append(
+                    f"{time.strftime('%H:%M:%S')} event {event._id[:8]} fn {getattr(event.fn, 'name', '?')}: "
+                    f"{'success' if message.success else 'ERROR'}{output}"
+                )
+            return original(event, message)
+
+        queue.send_message = send_message
+
+    def since(self, start: int) -> str:
+        return "\n".join(self.lines[start:]) or "(no event completed)"
+
+
 @pytest.fixture(scope="module")
 def served(app_module, chat_app, generate_log):
     """The app on a free 127.0.0.1 port, recording outgoing connections while it runs."""
@@ -376,10 +398,17 @@ def served(app_module, chat_app, generate_log):
     port = _free_port()
     with _outgoing_connections() as outgoing:
         url = app_module.launch(demo, port=port, prevent_thread_lock=True)
+        log = ServerLog(demo._queue)
         try:
-            yield SimpleNamespace(demo=demo, url=url, port=port, outgoing=outgoing)
+            yield SimpleNamespace(demo=demo, url=url, port=port, outgoing=outgoing, log=log)
         finally:
             demo.close()
+
+
+def _why(page, served, start: int) -> str:
+    """What the server and the page said since ``start``: appended to a failing assert."""
+    console = "\n".join(getattr(page, "console_lines", [])[-20:]) or "(empty)"
+    return f"\nserver:\n{served.log.since(start)}\npage console:\n{console}"
 
 
 # Records every state of the chat the page shows: user messages, the last bot text, notice.
@@ -417,6 +446,8 @@ def _open_chat(browser, served, max_new_tokens: int, requests: list[str] | None 
     """A new browser session on the chat tab, set to greedy replies of ``max_new_tokens``."""
     context = browser.new_context(viewport={"width": 1100, "height": 950})
     page = context.new_page()
+    page.console_lines = []  # read by _why() when a test fails
+    page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
     if requests is not None:
         page.on("request", lambda request: requests.append(request.url))
         page.on("websocket", lambda socket_: requests.append(socket_.url))
@@ -540,13 +571,19 @@ def test_browser_stop_ends_the_reply(chat_app, served, browser, generate_log):
     out = output_dir("08_web_demo")
     context, page = _open_chat(browser, served, LONG_REPLY_TOKENS)
     try:
-        calls = len(generate_log.calls)
+        calls, logged = len(generate_log.calls), len(served.log.lines)
         _send(page, LONG_REQUEST)
         page.wait_for_function(f"() => ({BOT_TEXT_JS})().length >= 20", timeout=60_000)
         assert page.locator("#stop").is_enabled()
         assert page.locator("#message textarea").is_disabled()  # no second message meanwhile
         page.locator("#stop").click()
-        page.locator("#notice").get_by_text("Stopped").wait_for(timeout=15_000)
+        try:
+            page.locator("#notice").get_by_text("Stopped").wait_for(timeout=15_000)
+        except Exception as error:
+            notice = page.locator("#notice").inner_text()
+            raise AssertionError(
+                f"notice {notice!r}, not Stopped{_why(page, served, logged)}"
+            ) from error
         assert generate_log.wait_idle(15), "generate() still runs after Stop"
         (_, _, new_tokens), *more = generate_log.calls[calls:]
         assert not more and new_tokens < LONG_REPLY_TOKENS, new_tokens
@@ -574,7 +611,7 @@ def test_browser_stop_ends_the_reply(chat_app, served, browser, generate_log):
 def test_browser_clear_during_a_reply_empties_the_chat_for_good(served, browser, generate_log):
     context, page = _open_chat(browser, served, LONG_REPLY_TOKENS)
     try:
-        calls = len(generate_log.calls)
+        calls, logged = len(generate_log.calls), len(served.log.lines)
         _send(page, LONG_REQUEST)
         page.wait_for_function(f"() => ({BOT_TEXT_JS})().length >= 10", timeout=60_000)
         page.locator("#clear").click()
@@ -584,7 +621,8 @@ def test_browser_clear_during_a_reply_empties_the_chat_for_good(served, browser,
         time.sleep(2)  # a reply that was not cancelled would write into the chat again
         count = "document.querySelectorAll('#chatbot [data-testid=\"{}\"]').length"
         assert page.evaluate(f"() => {count.format('user')} + {count.format('bot')}") == 0
-        assert page.locator("#notice").inner_text().strip() == ""
+        notice = page.locator("#notice").inner_text().strip()
+        assert notice == "", f"notice {notice!r}{_why(page, served, logged)}"
         assert page.locator("#message textarea").is_enabled()
     finally:
         context.close()
