@@ -204,6 +204,38 @@ def test_stop_ends_a_running_reply(chat_app, generate_log):
     assert chat_app.stop() is False  # no reply is running any more
 
 
+def _run(updates) -> tuple[list, str | None]:
+    """Every update of a ``respond`` generator, and what it returned (why it ended)."""
+    seen = []
+    while True:
+        try:
+            seen.append(next(updates))
+        except StopIteration as end:
+            return seen, end.value
+
+
+def test_a_reply_says_why_it_ended(chat_app):
+    _, reason = _run(chat_app.respond(MESSAGE, [], 0.0, 4, session="ends"))
+    assert reason is None  # it ended by itself
+    updates = chat_app.respond(LONG_REQUEST, [], 0.0, 200, session="ends")
+    next(updates)
+    assert chat_app.stop("ends", reason="clear") is True
+    assert _run(updates) == ([], "clear")
+
+
+def test_stop_reaches_a_reply_still_waiting_in_the_queue(chat_app, generate_log):
+    calls = len(generate_log.calls)
+    chat_app.expect("queued")  # the page's `show`: the message is on its way to the queue
+    assert chat_app.stop("queued") is True  # Stop pressed before the reply began
+    assert _run(chat_app.respond(LONG_REQUEST, [], 0.0, 200, session="queued")) == ([], "stop")
+    assert len(generate_log.calls) == calls, "a stopped reply must not generate"
+    assert chat_app.stop("queued") is False  # nothing left to stop
+    # The next message of that session is answered as usual.
+    updates, reason = _run(chat_app.respond(MESSAGE, [], 0.0, 4, session="queued"))
+    assert reason is None and updates[-1][0][-1]["content"]
+    assert len(generate_log.calls) == calls + 1
+
+
 def test_classify_returns_every_label_and_rejects_empty_text(chat_app):
     import gradio as gr
 

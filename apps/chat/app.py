@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import argparse  # noqa: E402
 import re  # noqa: E402
 import threading  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Generator, Iterator  # noqa: E402
 from typing import NamedTuple  # noqa: E402
 
 import gradio as gr  # noqa: E402
@@ -152,6 +152,19 @@ def check_settings(temperature, max_new_tokens) -> tuple[float, int]:
     return temperature, tokens
 
 
+class StopRequest(threading.Event):
+    """The stop signal of one session's reply, and why it was given ("stop" or "clear")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reason: str | None = None
+        self.running = False  # True once `respond` generates for it
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+        self.set()
+
+
 class _StopWhenSet(StoppingCriteria):
     """Stops ``generate`` once ``event`` is set (Stop, Clear, or the page went away)."""
 
@@ -239,7 +252,9 @@ class ChatApp:
         context = getattr(model.config, "max_position_embeddings", 2048)
         # What the model reads: its context minus room for the longest reply the page allows.
         self.max_input_tokens = max_input_tokens or context - MAX_NEW_TOKENS_RANGE[1]
-        self._stops: dict[str | None, threading.Event] = {}  # the running reply of each session
+        # Each session's reply to come (registered by `expect`) or running (by `respond`): the
+        # event that `stop` sets and that generation checks after every token.
+        self._stops: dict[str | None, StopRequest] = {}
         self._stops_lock = threading.Lock()
 
     @classmethod
@@ -342,11 +357,14 @@ class ChatApp:
         temperature: float = DEFAULT_TEMPERATURE,
         max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
         session: str | None = None,
-    ) -> Iterator[tuple[list[dict], str, str]]:
+    ) -> Generator[tuple[list[dict], str, str], None, str | None]:
         """Stream the reply: yields (chat history, text left in the message box, notice).
 
         Every update is a new history (the last message is the reply so far). :meth:`stop`
-        with the same ``session`` ends the reply; nothing is yielded after that.
+        with the same ``session`` ends the reply; nothing is yielded after that, and the
+        generator returns the reason given to ``stop`` ("stop" or "clear"; None when the reply
+        ended by itself). A reply stopped before it began (see :meth:`expect`) generates
+        nothing.
         """
         temperature, max_new_tokens = check_settings(temperature, max_new_tokens)
         history = [dict(m) for m in history or []]
@@ -355,7 +373,17 @@ class ChatApp:
             return
         prepared = self.prepare(message, history)  # its notice is shown under the chat
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        stop = threading.Event()
+        with self._stops_lock:  # the request `expect` registered, or a new one
+            stop = self._stops.get(session)
+            if stop is None or stop.running:
+                stop = StopRequest()
+            stop.running = True
+            self._stops[session] = stop
+        if stop.is_set():  # stopped while it waited in the queue
+            with self._stops_lock:
+                if self._stops.get(session) is stop:
+                    del self._stops[session]
+            return stop.reason
         settings = dict(
             input_ids=prepared.ids.to(self.model.device),
             attention_mask=torch.ones_like(prepared.ids).to(self.model.device),
@@ -380,8 +408,6 @@ class ChatApp:
                 streamer.end()
 
         asked = history + [{"role": "user", "content": message}]
-        with self._stops_lock:
-            self._stops[session] = stop
         thread = threading.Thread(target=generate, daemon=True)
         thread.start()
         reply = ""
@@ -401,16 +427,29 @@ class ChatApp:
         thread.join()
         if failure:
             raise gr.Error(f"Generation failed: {failure[0]}")
-        if not stopped:
-            yield asked + [{"role": "assistant", "content": reply}], "", prepared.notice
+        if stopped:
+            return stop.reason
+        yield asked + [{"role": "assistant", "content": reply}], "", prepared.notice
+        return None
 
-    def stop(self, session: str | None = None) -> bool:
-        """End the running reply of ``session``; False when it had none."""
+    def expect(self, session: str | None) -> None:
+        """Register the reply ``session`` is about to ask for, so that :meth:`stop` reaches it
+        while it still waits in the queue behind another visitor's reply."""
+        with self._stops_lock:
+            running = self._stops.get(session)
+            if running is None or not running.running:
+                self._stops[session] = StopRequest()
+
+    def stop(self, session: str | None = None, reason: str = "stop") -> bool:
+        """End the running (or expected) reply of ``session``; False when it had none.
+
+        ``reason`` ("stop" or "clear") is what that reply's :meth:`respond` returns.
+        """
         with self._stops_lock:
             event = self._stops.get(session)
         if event is None:
             return False
-        event.set()
+        event.request(reason)
         return True
 
     # --- sentiment --------------------------------------------------------------------------
@@ -476,13 +515,15 @@ def build_demo(app: ChatApp) -> gr.Blocks:
     A message goes through three steps: ``show`` puts it in the chat at once (outside the
     queue) and locks the message box, ``reply`` streams the answer (in the queue, one at a
     time for the whole app: ``concurrency_limit=1``), then the box is unlocked. Stop and
-    Clear cancel ``reply`` and stop the model.
+    Clear ask the app to stop the model (:meth:`ChatApp.stop`); the reply then ends by
+    itself, as a finished event, and its last update says how it ended.
     """
 
-    def show(message: str, history: list[dict]):
+    def show(message: str, history: list[dict], request: gr.Request):
         history = list(history or [])
         if not message or not message.strip():  # (errors of queue=False events are not shown)
             return message, history, EMPTY, None, *_controls(replying=False)[1:]
+        app.expect(request.session_hash)  # Stop reaches the reply even while it is queued
         history.append({"role": "user", "content": message})
         box, send, stop = _controls(replying=True, value="")
         return box, history, THINKING, message, send, stop
@@ -497,10 +538,21 @@ def build_demo(app: ChatApp) -> gr.Blocks:
             pending, history[:-1], temperature, max_new_tokens, session=request.session_hash
         )
         try:
-            for new_history, _, notice in updates:
+            while True:
+                try:
+                    new_history, _, notice = next(updates)
+                except StopIteration as end:  # its value: why the reply ended
+                    ended_by = end.value
+                    break
                 yield new_history, notice
-        finally:  # cancelled by Stop or Clear, or the page went away
+        finally:  # also when the page went away
             updates.close()
+        # The last word, after any update still on its way to the page: Stop keeps the
+        # partial reply and says so; Clear leaves an empty chat.
+        if ended_by == "stop":
+            yield gr.skip(), STOPPED
+        elif ended_by == "clear":
+            yield [], ""
 
     def chat(
         message: str,
@@ -514,11 +566,11 @@ def build_demo(app: ChatApp) -> gr.Blocks:
         yield from app.respond(message, history, temperature, max_new_tokens, session=session)
 
     def stop(request: gr.Request):
-        app.stop(request.session_hash)
+        app.stop(request.session_hash, reason="stop")
         return STOPPED, *_controls(replying=False)
 
     def clear(request: gr.Request):
-        app.stop(request.session_hash)
+        app.stop(request.session_hash, reason="clear")
         box, send, stop = _controls(replying=False, value="")
         return [], box, "", send, stop
 
@@ -572,18 +624,16 @@ def build_demo(app: ChatApp) -> gr.Blocks:
                 [pending, *controls],
                 api_visibility="private",
             )
-            stop_button.click(
-                stop, None, [notice, *controls], cancels=[replying], queue=False, api_name="stop"
-            )
+            # Stop and Clear stop the model instead of cancelling `reply` (with Gradio's
+            # `cancels=`, the page now and then marked the chat "Error" after a Stop): `reply`
+            # then ends as a finished event, and a reply still queued never starts.
+            stop_button.click(stop, None, [notice, *controls], queue=False, api_name="stop")
             clear_button.click(
                 clear,
                 None,
                 [chatbot, message, notice, send, stop_button],
-                cancels=[replying],
                 queue=False,
                 api_name="clear",
-            ).then(  # once more after the cancel: a reply update sent just before it is gone
-                lambda: [], None, [chatbot], queue=False, api_visibility="private"
             )
         # The chat for programs (gradio_client): message and history in, streamed updates out.
         gr.api(chat, api_name="chat", concurrency_limit=1, concurrency_id="chat-model")
