@@ -277,7 +277,8 @@ def parser() -> argparse.ArgumentParser:
         cmd_setup,
         "install, build the offline models, then run every lesson once",
         "Install (as `install`), build the offline models (`prepare`), then run the lessons "
-        "with python -m tools.series (further arguments go there: --no-html, --output DIR). "
+        "with python -m tools.series (further arguments go there: --no-html, --output DIR, "
+        "--lang zh-CN or all for the Chinese edition). "
         "With --from PACK: the same from a classroom pack, with no network.",
     )
     install_options(setup)

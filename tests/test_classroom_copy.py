@@ -87,6 +87,9 @@ def test_the_student_copy_has_the_student_readme(copy):
         assert developer_only not in readme, developer_only
     lessons = sorted(p.name for p in (copy / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert lessons and all(f"(notebooks/{name})" in readme for name in lessons)
+    chinese = sorted(p.name for p in (copy / "notebooks" / "zh-CN").glob("[0-9][0-9]_*.ipynb"))
+    assert chinese == lessons and "dev.py lab --lang zh-CN" in readme  # the zh-CN edition too
+    assert not (copy / "notebooks" / "zh-CN" / "solutions").exists()
     for name in ("LICENSE", "NOTICE"):
         assert (copy / name).is_file(), name
 

@@ -118,3 +118,65 @@ def test_table_without_a_load_average_says_so(monkeypatch):
     assert table[2].split() == ["a.ipynb", "ok", "1.2", "100", "n/a"]
     assert table[3].split() == ["b.ipynb", "FAILED", "2.0", "300", "0.50"]
     assert table[5].split() == ["total", "1", "bad", "3.2", "300"] and table[6] == "b.ipynb: boom"
+
+
+def test_each_edition_lists_its_lessons_then_its_solutions():
+    from tools.series import lesson_notebooks
+
+    english, chinese = lesson_notebooks(lang="en"), lesson_notebooks(lang="zh-CN")
+    assert [p.name for p in chinese] == [p.name for p in english]  # one zh-CN copy of each
+    assert all(p.parent.name == "zh-CN" or p.parent.parent.name == "zh-CN" for p in chinese)
+    assert lesson_notebooks(lang="all") == english + chinese
+    assert lesson_notebooks(False, "zh-CN") == [p for p in chinese if "solutions" not in p.parts]
+    try:
+        lesson_notebooks(lang="fr")
+    except ValueError as error:
+        assert "en, zh-CN or all" in str(error)
+    else:
+        raise AssertionError("an unknown edition must be refused")
+
+
+def test_the_editions_run_into_folders_of_their_own(tmp_path):
+    from pathlib import Path
+
+    from tools.series import lesson_notebooks, output_subfolder
+
+    folders = {output_subfolder(p).as_posix() for p in lesson_notebooks(lang="all")}
+    assert folders == {"notebooks", "solutions", "zh-CN", "zh-CN/solutions"}
+    assert output_subfolder(tmp_path / "x" / "a.ipynb") == Path("x")  # a notebook elsewhere
+
+
+def test_index_lists_both_editions_with_their_own_headings(tmp_path):
+    from tools.html_export import write_index
+
+    for folder, title in [
+        ("notebooks", "# 01 · The maths of attention"),
+        ("solutions", "# 01 · Solutions"),
+        ("zh-CN", "# 01 · 注意力的数学"),
+        ("zh-CN/solutions", "# 01 · 练习解答"),
+    ]:
+        (tmp_path / folder).mkdir(parents=True)
+        nbformat.write(
+            new_notebook(cells=[nbformat.v4.new_markdown_cell(title)]),
+            tmp_path / folder / "01.ipynb",
+        )
+        (tmp_path / folder / "01.html").write_text("<html></html>", encoding="utf-8")
+    page = write_index(tmp_path).read_text(encoding="utf-8")
+    headings = ["Lessons", "Solutions", "课程（简体中文版）", "解答（简体中文版）"]
+    assert [page.index(f"<h2>{h}</h2>") for h in headings] == sorted(
+        page.index(f"<h2>{h}</h2>") for h in headings
+    )
+    assert 'href="zh-CN/01.html">01 · 注意力的数学<' in page
+    assert 'href="zh-CN/solutions/01.html">01 · 练习解答<' in page
+
+
+def test_a_zh_cn_lesson_exports_to_html_in_chinese(tmp_path):
+    from pathlib import Path
+
+    from tools.html_export import export_html
+
+    lesson = (
+        Path(__file__).resolve().parents[1] / "notebooks" / "zh-CN" / "01_attention_maths.ipynb"
+    )
+    page = export_html(lesson, tmp_path / "01.html").read_text(encoding="utf-8")
+    assert "注意力的数学" in page and "自注意力（self-attention）" in page

@@ -230,10 +230,13 @@ def write_index(folder: Path, title: str = "Transformers course: lessons to read
     )
     groups: dict[str, list[Path]] = {}
     for page in pages:
-        kind = "Solutions" if "solutions" in page.relative_to(folder).parts[:-1] else "Lessons"
+        parts = page.relative_to(folder).parts[:-1]
+        kind = "Solutions" if "solutions" in parts else "Lessons"
+        if "zh-CN" in parts:
+            kind = {"Lessons": "课程（简体中文版）", "Solutions": "解答（简体中文版）"}[kind]
         groups.setdefault(kind, []).append(page)
     sections = []
-    for kind in ("Lessons", "Solutions"):
+    for kind in ("Lessons", "Solutions", "课程（简体中文版）", "解答（简体中文版）"):
         if kind not in groups:
             continue
         items = "".join(

@@ -1,6 +1,7 @@
 """Execute lesson notebooks one after another, render HTML copies, report time and memory.
 
     python -m tools.series [NOTEBOOK ...] [--fast] [--no-solutions] [--no-html] [--output DIR]
+                           [--lang {en,zh-CN,all}]
 
 Used by ``python dev.py setup`` / ``run``, by the tests and by ``benchmarks/series.py``. Each
 notebook runs in a fresh kernel through papermill; the peak resident memory of the kernel is
@@ -96,13 +97,35 @@ class _PeakMemory:
         self._thread.join()
 
 
-def lesson_notebooks(include_solutions: bool = True) -> list[Path]:
-    """The lesson notebooks in order, then their solutions."""
-    folder = project_root() / "notebooks"
+EDITIONS = {"en": Path("."), "zh-CN": Path("zh-CN")}  # the folder of each under notebooks/
+
+
+def lesson_notebooks(include_solutions: bool = True, lang: str = "en") -> list[Path]:
+    """The lesson notebooks of an edition in order, then their solutions ("all": en, zh-CN)."""
+    if lang == "all":
+        return [p for edition in EDITIONS for p in lesson_notebooks(include_solutions, edition)]
+    if lang not in EDITIONS:
+        raise ValueError(f"unknown edition {lang!r}: give one of {', '.join(EDITIONS)} or all")
+    folder = project_root() / "notebooks" / EDITIONS[lang]
     notebooks = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     if include_solutions:
         notebooks += sorted((folder / "solutions").glob("[0-9][0-9]_*.ipynb"))
     return notebooks
+
+
+def output_subfolder(path: Path) -> Path:
+    """Where a notebook's executed copy goes below the output folder.
+
+    ``notebooks/`` for English lessons, ``solutions/`` for their solutions, ``zh-CN/`` and
+    ``zh-CN/solutions/`` for the Chinese edition (its solutions keep their English names, so
+    the editions need folders of their own); a notebook elsewhere: its folder's name.
+    """
+    path = Path(path).resolve()
+    try:
+        relative = path.parent.relative_to(project_root() / "notebooks")
+    except ValueError:
+        return Path(path.parent.name)
+    return relative if relative.parts else Path("notebooks")
 
 
 def run_notebook(
@@ -215,11 +238,10 @@ def run_series(
     log(f"load average (1, 5, 15 min) at the start: {format_load(load_average())}")
     with temporary_environment({"TUTORIAL_FAST": "1"} if fast else {}):  # kernels inherit it
         for index, path in enumerate(notebooks, 1):
-            name = path.name if path.parent.name != "solutions" else f"solutions/{path.name}"
+            folder = output_subfolder(path)
+            name = path.name if folder == Path("notebooks") else f"{folder.as_posix()}/{path.name}"
             log(f"[{index}/{len(notebooks)}] {name} ...")
-            result = run_notebook(
-                path, output_dir / path.parent.name, {"FAST": True} if fast else None, html
-            )
+            result = run_notebook(path, output_dir / folder, {"FAST": True} if fast else None, html)
             log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
             results.append(result)
     log(format_table(results))
@@ -239,9 +261,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-solutions", action="store_true")
     parser.add_argument("--no-html", action="store_true")
     parser.add_argument("--output", help="folder for executed copies (default outputs/series)")
+    parser.add_argument(
+        "--lang",
+        choices=[*EDITIONS, "all"],
+        default="en",
+        help="the edition to run: en (notebooks/), zh-CN (notebooks/zh-CN/, 中文版) or all",
+    )
     args = parser.parse_args(argv)
     notebooks = [Path(n).resolve() for n in args.notebooks] or lesson_notebooks(
-        not args.no_solutions
+        not args.no_solutions, args.lang
     )
     output = Path(args.output) if args.output else None
     results = run_series(notebooks, output, fast=args.fast, html=not args.no_html)
