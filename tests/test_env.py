@@ -170,19 +170,24 @@ class _FakeHub:
         self.server.shutdown()
 
 
-@pytest.mark.parametrize("answer_as_hub", [True, False])
-def test_only_a_hub_answer_counts_as_online(monkeypatch, answer_as_hub):
-    hub = _FakeHub(answer_as_hub)
+def _status_from(hub: _FakeHub, monkeypatch) -> tuple[bool, str]:
+    """``tu.hub_status()`` with ``HF_ENDPOINT`` at ``hub``; offline again afterwards."""
     try:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
         monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
         monkeypatch.setattr(env, "_decision", None)
-        reachable, reason = tu.hub_status()
+        return tu.hub_status()
     finally:
         hub.close()
         os.environ["HF_HUB_OFFLINE"] = "1"
         env._decision = None
+
+
+@pytest.mark.parametrize("answer_as_hub", [True, False])
+def test_only_a_hub_answer_counts_as_online(monkeypatch, answer_as_hub):
+    hub = _FakeHub(answer_as_hub)
+    reachable, reason = _status_from(hub, monkeypatch)
     assert reachable is answer_as_hub
     assert hub.url in reason
 
@@ -202,20 +207,11 @@ def test_cli_prepare_builds_or_verifies_every_offline_asset():
 @pytest.mark.parametrize("timeout, online", [(None, False), ("6", True)])
 def test_a_slow_mirror_is_online_with_a_longer_hub_timeout(monkeypatch, timeout, online):
     hub = _FakeHub(True, delay=2.5)  # answers after the default 1.8 s budget
-    try:
-        monkeypatch.setenv("HF_ENDPOINT", hub.url)
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-        if timeout is None:
-            monkeypatch.delenv("TUTORIAL_HUB_TIMEOUT", raising=False)
-        else:
-            monkeypatch.setenv("TUTORIAL_HUB_TIMEOUT", timeout)
-        monkeypatch.setattr(env, "_decision", None)
-        reachable, reason = tu.hub_status()
-    finally:
-        hub.close()
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        env._decision = None
+    if timeout is None:
+        monkeypatch.delenv("TUTORIAL_HUB_TIMEOUT", raising=False)
+    else:
+        monkeypatch.setenv("TUTORIAL_HUB_TIMEOUT", timeout)
+    reachable, reason = _status_from(hub, monkeypatch)
     assert reachable is online, reason
     assert hub.url in reason
 
