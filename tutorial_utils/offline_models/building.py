@@ -75,6 +75,42 @@ class BuildRun:
         self.train_seconds = time.time() - self.started
         return losses
 
+    def fit(
+        self,
+        model: Any,
+        lengths: list[int],
+        loss_of: Callable[[list[int]], Any],
+        desc: str,
+        show: bool,
+        window: int,
+    ) -> list[float]:
+        """Train on length-sorted batches of example indices with AdamW and a warm-up.
+
+        ``lengths`` are the examples' token counts; batches of ``recipe.batch_size`` indices
+        of similar length are drawn (reshuffled each pass, from ``recipe.seed``) until there
+        are ``recipe.steps``; the learning rate ``recipe.lr`` warms up linearly over the
+        first ``recipe.warmup`` share of the steps, then decays linearly to 0.
+        """
+        import torch
+        from transformers import get_linear_schedule_with_warmup
+
+        from ..batching import length_batches
+
+        recipe = self.recipe
+        generator = torch.Generator().manual_seed(recipe.seed)
+        batches: list[list[int]] = []
+        while len(batches) < recipe.steps:
+            batches += length_batches(lengths, recipe.batch_size, generator)
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay
+        )
+        schedule = get_linear_schedule_with_warmup(
+            optimizer, int(recipe.steps * recipe.warmup), recipe.steps
+        )
+        return self.train(
+            model, batches[: recipe.steps], loss_of, optimizer, schedule, desc, show, window
+        )
+
     @staticmethod
     def save(model: Any, tokenizer: Any, folder: Path) -> None:
         """Save the model from the CPU, with its tokenizer, as ``from_pretrained`` reads it."""

@@ -88,7 +88,6 @@ def build_sentiment(
     Trains on ``device`` (default :func:`tutorial_utils.device`).
     """
     import torch
-    from transformers import get_linear_schedule_with_warmup
 
     from ..data import load_reviews
 
@@ -99,29 +98,16 @@ def build_sentiment(
     train, test = data["train"], data["test"]
     ids = tokenizer(list(train["text"]), truncation=True, max_length=recipe.max_length)
     ids, labels = ids["input_ids"], list(train["label"])
-    generator = torch.Generator().manual_seed(recipe.seed)
-    batches: list[list[int]] = []
-    while len(batches) < recipe.steps:  # length-sorted batches, reshuffled each pass
-        batches += length_batches([len(x) for x in ids], recipe.batch_size, generator)
 
     def loss_of(batch: list[int]):
         features = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
         target = torch.tensor([labels[i] for i in batch])
         return model(**features.to(run.device), labels=target.to(run.device)).loss
 
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay
-    )
-    # linear warm-up over the first `warmup` share of the steps, then linear decay to 0
-    schedule = get_linear_schedule_with_warmup(
-        optimizer, int(recipe.steps * recipe.warmup), recipe.steps
-    )
-    losses = run.train(
+    losses = run.fit(  # AdamW, warm-up, length-sorted batches: BuildRun.fit
         model,
-        batches[: recipe.steps],
+        [len(x) for x in ids],
         loss_of,
-        optimizer,
-        schedule,
         "fine-tuning the sentiment model",
         progress,
         window=20,

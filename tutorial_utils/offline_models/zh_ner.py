@@ -142,7 +142,7 @@ def build_zh_ner(
 ) -> dict[str, Any]:
     """Train the vocabulary and the small Chinese NER BERT into ``folder``; return the figures."""
     import torch
-    from transformers import BertForTokenClassification, get_linear_schedule_with_warmup
+    from transformers import BertForTokenClassification
 
     from ..chinese_data import NER_LABELS, load_chinese_ner
 
@@ -162,10 +162,6 @@ def build_zh_ner(
     encoded = encode(tokenizer, train["tokens"], recipe.max_length)
     ids = encoded["input_ids"]
     labels = [align_labels(encoded.word_ids(i), tags) for i, tags in enumerate(train["ner_tags"])]
-    generator = torch.Generator().manual_seed(recipe.seed)
-    batches: list[list[int]] = []
-    while len(batches) < recipe.steps:  # length-sorted batches, reshuffled each pass
-        batches += length_batches([len(x) for x in ids], recipe.batch_size, generator)
 
     def loss_of(batch: list[int]):
         features = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
@@ -173,18 +169,10 @@ def build_zh_ner(
         target = torch.tensor([labels[i] + [IGNORE] * (width - len(labels[i])) for i in batch])
         return model(**features.to(run.device), labels=target.to(run.device)).loss
 
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay
-    )
-    schedule = get_linear_schedule_with_warmup(
-        optimizer, int(recipe.steps * recipe.warmup), recipe.steps
-    )
-    losses = run.train(
+    losses = run.fit(  # AdamW, warm-up, length-sorted batches: BuildRun.fit
         model,
-        batches[: recipe.steps],
+        [len(x) for x in ids],
         loss_of,
-        optimizer,
-        schedule,
         "training the Chinese NER model",
         progress,
         window=50,

@@ -96,7 +96,7 @@ def build_zh_sentiment(
 ) -> dict[str, Any]:
     """Train the vocabulary and the small Chinese BERT into ``folder``; return the figures."""
     import torch
-    from transformers import BertForSequenceClassification, get_linear_schedule_with_warmup
+    from transformers import BertForSequenceClassification
 
     from ..chinese_data import load_chinese_reviews
 
@@ -114,28 +114,16 @@ def build_zh_sentiment(
     model = BertForSequenceClassification(config).to(run.device)  # the model, from scratch
     ids = tokenizer(list(train["text"]), truncation=True, max_length=recipe.max_length)
     ids, labels = ids["input_ids"], list(train["label"])
-    generator = torch.Generator().manual_seed(recipe.seed)
-    batches: list[list[int]] = []
-    while len(batches) < recipe.steps:  # length-sorted batches, reshuffled each pass
-        batches += length_batches([len(x) for x in ids], recipe.batch_size, generator)
 
     def loss_of(batch: list[int]):
         features = tokenizer.pad({"input_ids": [ids[i] for i in batch]}, return_tensors="pt")
         target = torch.tensor([labels[i] for i in batch])
         return model(**features.to(run.device), labels=target.to(run.device)).loss
 
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay
-    )
-    schedule = get_linear_schedule_with_warmup(
-        optimizer, int(recipe.steps * recipe.warmup), recipe.steps
-    )
-    losses = run.train(
+    losses = run.fit(  # AdamW, warm-up, length-sorted batches: BuildRun.fit
         model,
-        batches[: recipe.steps],
+        [len(x) for x in ids],
         loss_of,
-        optimizer,
-        schedule,
         "training the Chinese sentiment model",
         progress,
         window=50,
