@@ -57,7 +57,8 @@ def lab(tmp_path_factory):
     # No "get notified about Jupyter news?" pop-up over the screenshots.
     (folder / ".config" / "labconfig").mkdir(parents=True)
     (folder / ".config" / "labconfig" / "page_config.json").write_text(
-        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}'
+        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}',
+        encoding="utf-8",
     )
     port, token = _free_port(), secrets.token_hex(16)
     env = {
@@ -85,7 +86,9 @@ def lab(tmp_path_factory):
         except OSError:
             if server.poll() is not None or time.time() > deadline:
                 server.kill()
-                pytest.fail(f"JupyterLab did not start:\n{(folder / 'lab.log').read_text()}")
+                pytest.fail(
+                    f"JupyterLab did not start:\n{(folder / 'lab.log').read_text(encoding='utf-8')}"
+                )
             time.sleep(0.5)
     try:
         yield url, token, folder
