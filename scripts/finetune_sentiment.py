@@ -337,5 +337,17 @@ def main(argv: list[str] | None = None) -> dict:
     return results
 
 
+def leave_process_group() -> None:
+    """Leave the process group (each process, after its work): a process that exits with
+    gloo's threads still running can abort at exit ("terminate called without an active
+    exception", pytorch/pytorch#190489) after its work is done. Only after a run that
+    ended well: a process that failed could wait here for the others forever."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 if __name__ == "__main__":
     main()
+    leave_process_group()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorial_utils import cache
+from tutorial_utils import cache, cache_archive
 
 
 def make_builder(calls: list):
@@ -183,14 +183,14 @@ def test_export_and_import_skip_locks_and_leftovers(private_cache, tmp_path, mon
     cache.get_or_build("a", make_builder([]), "v1")
     fake_leftover(private_cache, "b", manifest=True)  # killed after its manifest, before renaming
     archive = tmp_path / "pack.tar"
-    assert cache.export_cache(archive, log=lambda _: None) == ["a"]
+    assert cache_archive.export_cache(archive, log=lambda _: None) == ["a"]
     with tarfile.open(archive) as tar:
         assert {Path(m.name).parts[0] for m in tar.getmembers()} == {"a"}
     laptop = tmp_path / "laptop"
     monkeypatch.setenv("TUTORIAL_CACHE", str(laptop))
     killed_import = fake_leftover(laptop, "import", "0badf00d")
     messages: list[str] = []
-    assert cache.import_cache(archive, log=messages.append) == ["a"]
+    assert cache_archive.import_cache(archive, log=messages.append) == ["a"]
     assert not killed_import.exists() and any(killed_import.name in m for m in messages)
     assert [r["entry"] for r in cache.cache_summary()] == ["a"]
     assert cache.entry_problem(laptop / "a", "v1") is None

@@ -29,7 +29,7 @@ import pytest
 from tools import classroom_pack
 from tools.classroom import CPU_TORCH_INDEX, torch_build_problem
 from tools.html_export import export_html, static_widgets
-from tutorial_utils import cache, env
+from tutorial_utils import cache, cache_archive, env
 from tutorial_utils.env import project_root
 
 ROOT = project_root()
@@ -351,7 +351,7 @@ def test_cache_archive_with_a_damaged_entry_is_refused(monkeypatch, tmp_path):
 
     cache.get_or_build("tiny-entry", build, "v1", log=lambda _: None)
     good = tmp_path / "good.tar"
-    assert cache.export_cache(good, log=lambda _: None) == ["tiny-entry"]
+    assert cache_archive.export_cache(good, log=lambda _: None) == ["tiny-entry"]
     # the same entry with one byte changed after its manifest was written
     damaged_dir = tmp_path / "damaged" / "tiny-entry"
     shutil.copytree(tmp_path / "teacher" / "tiny-entry", damaged_dir)
@@ -360,10 +360,12 @@ def test_cache_archive_with_a_damaged_entry_is_refused(monkeypatch, tmp_path):
     with tarfile.open(damaged, "w") as tar:
         tar.add(damaged_dir, arcname="tiny-entry")
     monkeypatch.setenv("TUTORIAL_CACHE", str(tmp_path / "laptop"))
-    with pytest.raises(cache.CacheArchiveError, match="does not match its recorded SHA-256"):
-        cache.import_cache(damaged, log=lambda _: None)
+    with pytest.raises(
+        cache_archive.CacheArchiveError, match="does not match its recorded SHA-256"
+    ):
+        cache_archive.import_cache(damaged, log=lambda _: None)
     assert not (tmp_path / "laptop" / "tiny-entry").exists()
-    assert cache.import_cache(good, log=lambda _: None) == ["tiny-entry"]
+    assert cache_archive.import_cache(good, log=lambda _: None) == ["tiny-entry"]
     assert cache.entry_problem(tmp_path / "laptop" / "tiny-entry", "v1") is None
 
 

@@ -1,7 +1,8 @@
 """Execute every lesson and solution notebook in a fresh kernel, one after another.
 
 papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
-with the sentence-pair task. The outputs of deterministic cells that the repository keeps
+with the sentence-pair task. Two notebooks run at a time, each kernel on half the cores
+(``COURSE_TEST_JOBS``, default 2; tools/notebook_pool.py), and each test waits for its own. The outputs of deterministic cells that the repository keeps
 (``# NBVAL_CHECK_OUTPUT``) are compared with the same run's, as nbval's ``--nbval-lax`` would
 compare them, without executing those notebooks a second time. Executed copies go to
 ``outputs/test-runs/``; a failure names the notebook and the cell error, and a notebook whose
@@ -11,11 +12,13 @@ stderr announces a deprecation fails too.
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import pytest
 
 from tools.checked_outputs import is_checked
+from tools.notebook_pool import Job, run_jobs
 from tools.series import lesson_notebooks, run_notebook
 from tutorial_utils.env import project_root
 
@@ -56,10 +59,38 @@ def _cases():
             yield pytest.param(path, extra, id=f"{path.name}[{label}]")
 
 
-@pytest.fixture(autouse=True)
-def fast_mode(monkeypatch):
-    monkeypatch.setenv("TUTORIAL_FAST", "1")
-    monkeypatch.setenv("TUTORIAL_OUTPUT_DIR", str(RUNS / "lesson-outputs"))
+KERNEL_ENV = {"TUTORIAL_FAST": "1", "TUTORIAL_OUTPUT_DIR": str(RUNS / "lesson-outputs")}
+JOBS = int(os.environ.get("COURSE_TEST_JOBS", "2"))
+
+
+def _job(path, extra: dict) -> Job:
+    suffix = "-".join(f"{k}-{v}" for k, v in extra.items())
+    folder = RUNS / "papermill" / path.parent.name / (suffix or "default")
+    return Job(path, folder, {"FAST": True, **extra}, KERNEL_ENV, html=False)
+
+
+@pytest.fixture(scope="module")
+def notebook_run(request):
+    """``notebook_run(path, extra)``: the result of that run, started with the selected
+    others ``JOBS`` at a time in the tests' order (the first call starts them)."""
+    wanted = [
+        (item.callspec.params["path"], item.callspec.params["extra"])
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_notebook_runs_with_papermill"
+    ]
+    keys = [(path, tuple(extra.items())) for path, extra in wanted]
+    runs = run_jobs(run_notebook, [_job(path, extra) for path, extra in wanted], JOBS)
+    done: dict = {}
+
+    def result(path, extra: dict):
+        key = (path, tuple(extra.items()))
+        while key not in done:
+            index, outcome = next(runs)
+            done[keys[index]] = outcome
+        return done[key]
+
+    yield result
+    runs.close()
 
 
 def test_every_lesson_has_a_solution_notebook():
@@ -70,10 +101,8 @@ def test_every_lesson_has_a_solution_notebook():
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path, extra", list(_cases()))
-def test_notebook_runs_with_papermill(path, extra):
-    suffix = "-".join(f"{k}-{v}" for k, v in extra.items())
-    folder = RUNS / "papermill" / path.parent.name / (suffix or "default")
-    result = run_notebook(path, folder, {"FAST": True, **extra}, html=False)
+def test_notebook_runs_with_papermill(path, extra, notebook_run):
+    result = notebook_run(path, extra)
     print(f"{path.name}: {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
     assert result.status == "ok", f"{path.name} failed: {result.error} (see {result.output})"
     notices = _deprecation_notices(result.output)

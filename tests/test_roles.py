@@ -16,7 +16,7 @@ import pytest
 
 import tutorial_utils as tu
 from tutorial_utils import __main__ as cli
-from tutorial_utils import cache, loading, roles
+from tutorial_utils import cache, cache_archive, loading, roles
 from tutorial_utils.offline_models import minilm
 from tutorial_utils.offline_models.sources import Built, NoOffline, Packaged
 
@@ -44,7 +44,7 @@ def _observe(monkeypatch, tmp_path: Path) -> dict[str, set[str]]:
         Path(archive).write_bytes(b"")
         return list(names)
 
-    monkeypatch.setattr(cache, "export_cache", export)
+    monkeypatch.setattr(cache_archive, "export_cache", export)
     assert cli._export(tmp_path / "pack.tar", None) == 0
     packed = {r.name for r in roles.ROLES.values() if r.offline.entry in packed_names}
 

@@ -1,11 +1,12 @@
-"""Execute lesson notebooks one after another, render HTML copies, report time and memory.
+"""Execute lesson notebooks, render HTML copies, report time and memory.
 
     python -m tools.series [NOTEBOOK ...] [--fast] [--no-solutions] [--no-html] [--output DIR]
-                           [--lang {en,zh-CN,all}]
+                           [--lang {en,zh-CN,all}] [--jobs N]
 
 Used by ``python dev.py setup`` / ``run``, by the tests and by ``benchmarks/series.py``. Each
-notebook runs in a fresh kernel through papermill; the peak resident memory of the kernel is
-sampled while it runs, and the load average noted when it starts. The output is a few lines
+notebook runs in a fresh kernel through papermill, one after another or, with ``--jobs 2``,
+two at a time on half the cores each (tools/notebook_pool.py); the peak resident memory of
+the kernel is sampled while it runs, and the load average noted when it starts. The output is a few lines
 per notebook and a table, the same in a terminal and in a log file: the kernel's own start-up
 warnings (such as "Kernel is running over TCP without encryption") are not printed.
 """
@@ -13,15 +14,14 @@ warnings (such as "Kernel is running over TCP without encryption") are not print
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.notebook_pool import Job, run_jobs, temporary_environment, threads_per_kernel
 from tutorial_utils.env import project_root
 
 
@@ -209,49 +209,54 @@ def _print(line: str) -> None:
     print(line, flush=True)  # a log file or CI shows each line when it happens
 
 
-@contextlib.contextmanager
-def temporary_environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of a ``with`` block, then restore them."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def run_series(
     notebooks: list[Path] | None = None,
     output_dir: Path | None = None,
     fast: bool = False,
     html: bool = True,
     log=_print,
+    jobs: int = 1,
 ) -> list[RunResult]:
-    """Run notebooks one after another (2 cores: never side by side); print progress and a table."""
+    """Run notebooks (one after another, or ``jobs`` side by side on their share of the
+    cores: tools/notebook_pool.py); print progress and a table in the notebooks' order."""
     notebooks = notebooks or lesson_notebooks()
     output_dir = output_dir or project_root() / "outputs" / "series"
-    results = []
+    names = []
+    for path in notebooks:
+        folder = output_subfolder(path)
+        names.append(
+            path.name if folder == Path("notebooks") else f"{folder.as_posix()}/{path.name}"
+        )
+    work = [
+        Job(path, output_dir / output_subfolder(path), {"FAST": True} if fast else None, {}, html)
+        for path in notebooks
+    ]
     log(f"load average (1, 5, 15 min) at the start: {format_load(load_average())}")
+    if jobs > 1:
+        log(f"{jobs} notebooks at a time, {threads_per_kernel(jobs)} thread(s) each")
+    results: dict[int, RunResult] = {}
+    started = time.perf_counter()
+
+    def starting(index: int) -> None:
+        log(f"[{index + 1}/{len(notebooks)}] {names[index]} ...")
+
     with temporary_environment({"TUTORIAL_FAST": "1"} if fast else {}):  # kernels inherit it
-        for index, path in enumerate(notebooks, 1):
-            folder = output_subfolder(path)
-            name = path.name if folder == Path("notebooks") else f"{folder.as_posix()}/{path.name}"
-            log(f"[{index}/{len(notebooks)}] {name} ...")
-            result = run_notebook(path, output_dir / folder, {"FAST": True} if fast else None, html)
-            log(f"    {result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB")
-            results.append(result)
-    log(format_table(results))
+        for index, result in run_jobs(run_notebook, work, jobs, on_start=starting):
+            where = f"{names[index]}: " if jobs > 1 else ""
+            log(
+                f"    {where}{result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB"
+            )
+            results[index] = result
+    ordered = [results[i] for i in range(len(notebooks))]
+    log(format_table(ordered))
+    log(f"wall time {time.perf_counter() - started:.0f} s ({jobs} at a time)")
     log(f"load average (1, 5, 15 min) at the end: {format_load(load_average())}")
-    if html and any(r.html for r in results):
+    if html and any(r.html for r in ordered):
         from tools.html_export import write_index
 
         log(f"HTML copies (they work offline): {write_index(output_dir)}")
     log(f"Executed notebooks{' and HTML copies' if html else ''}: {output_dir}")
-    return results
+    return ordered
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -267,12 +272,20 @@ def main(argv: list[str] | None = None) -> int:
         default="en",
         help="the edition to run: en (notebooks/), zh-CN (notebooks/zh-CN/, 中文版) or all",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="notebooks run side by side, each kernel on cores/JOBS threads (default 1)",
+    )
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be 1 or more, not {args.jobs}")
     notebooks = [Path(n).resolve() for n in args.notebooks] or lesson_notebooks(
         not args.no_solutions, args.lang
     )
     output = Path(args.output) if args.output else None
-    results = run_series(notebooks, output, fast=args.fast, html=not args.no_html)
+    results = run_series(notebooks, output, fast=args.fast, html=not args.no_html, jobs=args.jobs)
     return 0 if all(r.status == "ok" for r in results) else 1
 
 

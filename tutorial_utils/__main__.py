@@ -106,7 +106,8 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _export(archive: Path, entries: str | None) -> int:
     """Pack the registry's cache entries (each must be complete) and any other complete one."""
-    from .cache import complete_entries, export_cache
+    from .cache import complete_entries
+    from .cache_archive import export_cache
     from .roles import pack_entries
 
     names = [e for e in (entries or "").split(",") if e]
@@ -120,13 +121,14 @@ def _export(archive: Path, entries: str | None) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from .cache import CacheArchiveError, cache_dir, clear_cache
+    from .cache import cache_dir, clear_cache
+    from .cache_archive import CacheArchiveError
 
     try:
         if args.export:
             return _export(Path(args.export), args.entries)
         if args.import_:
-            from .cache import import_cache
+            from .cache_archive import import_cache
 
             names = import_cache(Path(args.import_))
             print(f"imported {len(names)} verified entries into {cache_dir()}: {', '.join(names)}")

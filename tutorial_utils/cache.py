@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import sys
-import tarfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -348,13 +347,6 @@ def cache_summary(versions: Mapping[str, str] | None = None) -> list[dict]:
     return sorted(rows, key=lambda row: row["entry"])
 
 
-# --- moving the cache between machines (the classroom pack) -----------------------------------
-
-
-class CacheArchiveError(RuntimeError):
-    """A cache archive is damaged, or holds an entry that is incomplete or corrupted."""
-
-
 def complete_entries() -> list[str]:
     """Names of the cache entries that have a manifest (built to the end).
 
@@ -364,116 +356,3 @@ def complete_entries() -> list[str]:
     return [
         p.name for p in sorted(cache_dir().iterdir()) if _is_entry(p) and (p / MANIFEST).is_file()
     ]
-
-
-def export_cache(
-    archive: Path, entries: list[str] | None = None, log: Callable[[str], None] = print
-) -> list[str]:
-    """Write cache entries (default: every complete one) into one uncompressed tar file.
-
-    Each entry is verified against its ``MANIFEST.json`` first (every SHA-256): a damaged
-    entry is an error, never packed. Models barely compress, so the tar is not compressed.
-    """
-    root = cache_dir()
-    names = list(entries) if entries else complete_entries()
-    for name in names:
-        problem = entry_problem(root / name, None) if (root / name).is_dir() else "missing"
-        if problem:
-            raise CacheArchiveError(
-                f"Cache entry {name!r} in {root} is {problem}: run "
-                f"`python -m tutorial_utils prepare` (or clear it: "
-                f"`python -m tutorial_utils cache --clear {name}`) before packing."
-            )
-    archive = Path(archive)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    partial = archive.with_name(archive.name + ".partial")
-    with tarfile.open(partial, "w") as tar:
-        for name in names:
-            log(f"  packing cache entry {name}")
-            tar.add(root / name, arcname=name)
-    os.replace(partial, archive)
-    return names
-
-
-def _safe_members(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
-    members = tar.getmembers()
-    for member in members:
-        parts = Path(member.name).parts
-        if (
-            not (member.isfile() or member.isdir())
-            or member.name.startswith(("/", "\\"))
-            or ".." in parts
-            or (parts and ":" in parts[0])
-        ):
-            raise CacheArchiveError(f"{archive} holds an unexpected member {member.name!r}.")
-    return members
-
-
-def _unpack_and_verify(archive: Path, staging: Path, log: Callable[[str], None]) -> list[str]:
-    """Unpack ``archive`` into ``staging``; the names of its entries, every one verified."""
-    try:
-        with tarfile.open(archive, "r") as tar:
-            members = _safe_members(tar, archive)
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(staging, members=members, filter="data")
-            else:  # Python < 3.10.12: the members were checked above
-                tar.extractall(staging, members=members)
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise CacheArchiveError(
-            f"{archive} is damaged ({error}): copy it again or make the pack again."
-        ) from error
-    # hidden folders (temporary ones) are never entries, and export_cache does not pack
-    # them; nor is "import" (the lock held here), which get_or_build refuses as a name
-    names = sorted(p.name for p in staging.iterdir() if _is_entry(p) and p.name != IMPORT_KEY)
-    if not names:
-        log(f"  {archive} holds no cache entry: `prepare` will build what is missing.")
-    for name in names:
-        problem = entry_problem(staging / name, None)
-        if problem:
-            raise CacheArchiveError(
-                f"Cache entry {name!r} in {archive} is {problem}: copy the pack again."
-            )
-        log(f"  verified {name} against its {MANIFEST}")
-    return names
-
-
-def _move_into_place(verified: Path, final: Path) -> None:
-    """Replace ``final`` by a verified entry, unless it already holds the same one intact."""
-    if final.exists():
-        same = (final / MANIFEST).is_file() and (final / MANIFEST).read_bytes() == (
-            verified / MANIFEST
-        ).read_bytes()
-        if same and entry_problem(final, None, deep=False) is None:
-            return
-        shutil.rmtree(final)
-    os.replace(verified, final)
-
-
-def import_cache(archive: Path, log: Callable[[str], None] = print) -> list[str]:
-    """Unpack a cache archive made by :func:`export_cache` and verify it before using it.
-
-    Every entry is checked against its ``MANIFEST.json`` (sizes and SHA-256) in a staging
-    folder; only when all are intact are they moved into the cache, replacing entries of the
-    same name. An entry already present with the same manifest is kept as it is. Each entry
-    is moved in while holding its lock, so a build of the same entry in another process is
-    waited for.
-    """
-    archive = Path(archive)
-    if not archive.is_file():
-        raise CacheArchiveError(f"No cache archive at {archive}.")
-    root = cache_dir()
-    waiting = "Waiting for another process that is importing a cache archive here."
-    with _holding(root, IMPORT_KEY, waiting, log):
-        _remove_leftovers(root, IMPORT_KEY, log)
-        staging = root / f".tmp-{IMPORT_KEY}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
-        try:
-            names = _unpack_and_verify(archive, staging, log)
-            for name in names:
-                waiting = f"Waiting for another process that is building {name} into the cache."
-                with _holding(root, name, waiting, log):
-                    _move_into_place(staging / name, root / name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    _checked.clear()
-    return names

@@ -1,0 +1,74 @@
+"""tools.notebook_pool: notebooks side by side, never two of one lesson, threads shared out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tools.notebook_pool import Job, may_start, run_jobs, threads_per_kernel
+from tools.series import run_notebook
+
+PROBE = """\
+import json, os, time
+start = time.time()
+time.sleep(2)
+print(json.dumps({"start": start, "end": time.time(), "threads": os.environ.get("OMP_NUM_THREADS"),
+                  "who": os.environ.get("WHO")}))
+"""
+
+
+def _notebook(folder: Path, name: str) -> Path:
+    notebook = new_notebook(cells=[new_code_cell(PROBE)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    path = folder / name
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def _jobs(*names: str) -> list[Job]:
+    return [Job(Path(name), Path("out")) for name in names]
+
+
+def test_two_notebooks_of_one_lesson_never_run_together():
+    jobs = _jobs("01_a.ipynb", "solutions/01_a_solutions.ipynb", "02_b.ipynb")
+    assert not may_start(1, jobs, waiting={1, 2}, running={0})  # lesson 01 is running
+    assert may_start(2, jobs, waiting={1, 2}, running={0})
+    assert may_start(1, jobs, waiting={1}, running={2})
+
+
+def test_lesson_06_waits_for_lesson_02_whose_results_it_reads():
+    jobs = _jobs("02_scratch.ipynb", "03_p.ipynb", "06_ft.ipynb")
+    assert not may_start(2, jobs, waiting={2}, running={0})
+    assert may_start(2, jobs, waiting={2}, running={1})
+    # a list without lesson 02 does not hold lesson 06 back
+    assert may_start(1, _jobs("03_p.ipynb", "06_ft.ipynb"), waiting={1}, running={0})
+
+
+def test_threads_are_shared_out(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert threads_per_kernel(2) == 1 and threads_per_kernel(1) == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert threads_per_kernel(2) == 1
+
+
+def test_a_pool_overlaps_lessons_and_keeps_one_lesson_in_turn(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    paths = [_notebook(folder, n) for n in ("01_a.ipynb", "01_b.ipynb", "02_c.ipynb")]
+    jobs = [Job(p, tmp_path / "out" / p.stem, env={"WHO": p.stem}, html=False) for p in paths]
+    started: list[int] = []
+    results = dict(run_jobs(run_notebook, jobs, workers=2, on_start=started.append))
+    assert sorted(results) == [0, 1, 2] and sorted(started) == [0, 1, 2]
+    printed = {}
+    for index, result in results.items():
+        assert result.status == "ok", result.error
+        cell = json.loads(result.output.read_text(encoding="utf-8"))["cells"][0]
+        printed[index] = json.loads("".join(cell["outputs"][0]["text"]))
+    assert {p["who"] for p in printed.values()} == {"01_a", "01_b", "02_c"}  # each its own env
+    assert {p["threads"] for p in printed.values()} == {str(threads_per_kernel(2))}
+    a, b, c = printed[0], printed[1], printed[2]
+    assert a["end"] <= b["start"] or b["end"] <= a["start"], "two runs of lesson 01 overlapped"
+    assert c["start"] < max(a["end"], b["end"]), "lesson 02 did not run beside lesson 01"

@@ -1,0 +1,121 @@
+"""Run notebooks side by side, each kernel on its share of the cores.
+
+Two PyTorch processes that each use every core slow each other down many times over (their
+threads fight for the same cores), so a kernel started here gets ``cores // workers``
+threads (``OMP_NUM_THREADS``). Much of a fast-mode notebook is single-threaded anyway
+(kernel start, imports, tokenising, Python loops), which is what two workers overlap.
+
+A lesson and its solution write into the same ``outputs/NN_topic/`` folder, so two notebooks
+of one lesson number (English, zh-CN, a solution, a second run with other parameters) never
+run at the same time; and a notebook that reads another lesson's results waits for it
+(:data:`READS_FROM`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TypeVar
+
+Result = TypeVar("Result")
+Runner = Callable[..., Result]  # run(path, output_dir, parameters, html) -> a result
+
+# Lesson 06 reads lesson 02's results.json when it is there (its "from scratch" row).
+READS_FROM = {"06": {"02"}}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook run: where its executed copy goes, its parameters and environment."""
+
+    path: Path
+    output_dir: Path
+    parameters: dict | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    html: bool = True
+
+    @property
+    def lesson(self) -> str:
+        """The lesson number, ``"06"`` for ``06_fine_tuning_with_trainer.ipynb``."""
+        return Path(self.path).name[:2]
+
+
+def threads_per_kernel(workers: int) -> int:
+    """The cores each of ``workers`` kernels may use (at least one)."""
+    return max(1, (os.cpu_count() or 1) // max(workers, 1))
+
+
+@contextlib.contextmanager
+def temporary_environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a ``with`` block, then restore them."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def execute(run: Runner, job: Job) -> Result:
+    """``run`` one job in this process (a worker of the pool, or the caller when alone); the
+    kernel it starts inherits the job's environment."""
+    with temporary_environment(job.env):
+        return run(job.path, job.output_dir, job.parameters, job.html)
+
+
+def may_start(index: int, jobs: list[Job], waiting: set[int], running: set[int]) -> bool:
+    """Whether ``jobs[index]`` can start while ``running`` run and ``waiting`` wait."""
+    lesson = jobs[index].lesson
+    if any(jobs[i].lesson == lesson for i in running):
+        return False
+    needs = READS_FROM.get(lesson, set())
+    unfinished = waiting | running
+    return not any(jobs[i].lesson in needs for i in range(index) if i in unfinished)
+
+
+def run_jobs(
+    run: Runner,
+    jobs: list[Job],
+    workers: int = 1,
+    on_start: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, Result]]:
+    """``run`` each job, up to ``workers`` side by side; yield ``(index, result)`` as each ends.
+
+    ``run`` is a module-level function (worker processes import it by name), normally
+    ``tools.series.run_notebook``. Jobs start in list order where :func:`may_start` allows;
+    with one worker they run one after another in this process, with the default threads.
+    """
+    if workers <= 1:
+        for index, job in enumerate(jobs):
+            if on_start:
+                on_start(index)
+            yield index, execute(run, job)
+        return
+    threads = str(threads_per_kernel(workers))
+    caps = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+    waiting = set(range(len(jobs)))
+    running: dict[Future, int] = {}
+    context = multiprocessing.get_context("spawn")  # the same on Linux, macOS and Windows
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        while waiting or running:
+            for index in sorted(waiting):
+                if len(running) >= workers:
+                    break
+                if may_start(index, jobs, waiting, set(running.values())):
+                    waiting.discard(index)
+                    if on_start:
+                        on_start(index)
+                    job = replace(jobs[index], env={**caps, **jobs[index].env})
+                    running[pool.submit(execute, run, job)] = index
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield running.pop(future), future.result()
