@@ -278,7 +278,7 @@ def parser() -> argparse.ArgumentParser:
         "install, build the offline models, then run every lesson once",
         "Install (as `install`), build the offline models (`prepare`), then run the lessons "
         "with python -m tools.series (further arguments go there: --no-html, --output DIR, "
-        "--lang zh-CN or all for the Chinese edition). "
+        "--lang zh-CN or all for the Chinese edition, --jobs 2 for two notebooks at a time). "
         "With --from PACK: the same from a classroom pack, with no network.",
     )
     install_options(setup)

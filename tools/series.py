@@ -39,10 +39,13 @@ class RunResult:
     load: float | None = None  # the 1-minute load average when the notebook started
 
 
-# The kernel process logs only errors: its start-up warning that the connection on 127.0.0.1
-# is plain-text TCP says nothing about the notebook and was printed once per notebook. Cell
-# output is not affected (it reaches the notebook over the kernel's channels).
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# The kernel process logs only critical errors: its start-up warning that the connection on
+# 127.0.0.1 is plain-text TCP says nothing about the notebook and was printed once per
+# notebook, and "KeyboardInterrupt caught in kernel." is jupyter_client's interrupt that
+# starts every shutdown reaching a kernel still busy with a message (seen with two notebooks
+# at a time). Cell output is not affected (it reaches the notebook over the kernel's
+# channels), and a failing cell fails the run there.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 def load_average() -> tuple[float, float, float] | None:
