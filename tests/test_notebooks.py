@@ -1,8 +1,9 @@
-"""Execute every lesson and solution notebook in a fresh kernel, one after another.
+"""Execute every lesson and solution notebook in a fresh kernel, two at a time.
 
 papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
 with the sentence-pair task. Two notebooks run at a time, each kernel on half the cores
-(``COURSE_TEST_JOBS``, default 2; tools/notebook_pool.py), and each test waits for its own. The outputs of deterministic cells that the repository keeps
+(``COURSE_TEST_JOBS``, default 2, 1 for one after another; tools/notebook_pool.py), and each
+test waits for its own. The outputs of deterministic cells that the repository keeps
 (``# NBVAL_CHECK_OUTPUT``) are compared with the same run's, as nbval's ``--nbval-lax`` would
 compare them, without executing those notebooks a second time. Executed copies go to
 ``outputs/test-runs/``; a failure names the notebook and the cell error, and a notebook whose
@@ -60,7 +61,10 @@ def _cases():
 
 
 KERNEL_ENV = {"TUTORIAL_FAST": "1", "TUTORIAL_OUTPUT_DIR": str(RUNS / "lesson-outputs")}
-JOBS = int(os.environ.get("COURSE_TEST_JOBS", "2"))
+JOBS = os.environ.get("COURSE_TEST_JOBS", "2")
+if not JOBS.isdigit() or int(JOBS) < 1:
+    raise ValueError(f"COURSE_TEST_JOBS must be a whole number of 1 or more, not {JOBS!r}")
+JOBS = int(JOBS)
 
 
 def _job(path, extra: dict) -> Job:

@@ -180,3 +180,21 @@ def test_a_zh_cn_lesson_exports_to_html_in_chinese(tmp_path):
     )
     page = export_html(lesson, tmp_path / "01.html").read_text(encoding="utf-8")
     assert "注意力的数学" in page and "自注意力（self-attention）" in page
+
+
+def test_a_series_two_at_a_time_reports_in_the_notebooks_order(tmp_path, monkeypatch):
+    monkeypatch.delenv("TUTORIAL_FAST", raising=False)
+    paths = []
+    for name, pause in (("01_slow.ipynb", 3), ("02_quick.ipynb", 0)):
+        folder = tmp_path / name[:2]
+        folder.mkdir()
+        path = _notebook(folder, f"import time\ntime.sleep({pause})\nprint('done')")
+        paths.append(path.rename(folder / name))
+    lines: list[str] = []
+    results = run_series(paths, tmp_path / "out", html=False, log=lines.append, jobs=2)
+    assert [r.notebook for r in results] == ["01_slow.ipynb", "02_quick.ipynb"]
+    assert [r.status for r in results] == ["ok", "ok"]
+    finished = [line for line in lines if " ok in " in line]
+    assert "02_quick.ipynb" in finished[0]  # it ended first, beside the slower one
+    assert any("2 notebooks at a time" in line for line in lines)
+    assert any(line.startswith("wall time") and "(2 at a time)" in line for line in lines)

@@ -6,8 +6,8 @@
 Used by ``python dev.py setup`` / ``run``, by the tests and by ``benchmarks/series.py``. Each
 notebook runs in a fresh kernel through papermill, one after another or, with ``--jobs 2``,
 two at a time on half the cores each (tools/notebook_pool.py); the peak resident memory of
-the kernel is sampled while it runs, and the load average noted when it starts. The output is a few lines
-per notebook and a table, the same in a terminal and in a log file: the kernel's own start-up
+the kernel is sampled while it runs, and the load average noted when it starts. The output
+is a few lines per notebook and a table, the same in a terminal and in a log file: the kernel's own start-up
 warnings (such as "Kernel is running over TCP without encryption") are not printed.
 """
 
@@ -224,15 +224,15 @@ def run_series(
     cores: tools/notebook_pool.py); print progress and a table in the notebooks' order."""
     notebooks = notebooks or lesson_notebooks()
     output_dir = output_dir or project_root() / "outputs" / "series"
-    names = []
-    for path in notebooks:
-        folder = output_subfolder(path)
-        names.append(
-            path.name if folder == Path("notebooks") else f"{folder.as_posix()}/{path.name}"
-        )
+    folders = [output_subfolder(path) for path in notebooks]
+    names = [
+        path.name if folder == Path("notebooks") else f"{folder.as_posix()}/{path.name}"
+        for path, folder in zip(notebooks, folders, strict=True)
+    ]
+    parameters = {"FAST": True} if fast else None
     work = [
-        Job(path, output_dir / output_subfolder(path), {"FAST": True} if fast else None, {}, html)
-        for path in notebooks
+        Job(path, output_dir / f, parameters, {}, html)
+        for path, f in zip(notebooks, folders, strict=True)
     ]
     log(f"load average (1, 5, 15 min) at the start: {format_load(load_average())}")
     if jobs > 1:
