@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from tutorial_utils.env import output_dir, project_root
+from tutorial_utils.paths import output_dir, project_root
 
 ROOT = project_root()
 APP_DIR = ROOT / "apps" / "chat"
@@ -500,11 +500,23 @@ def _send(page, text: str) -> None:
 
 
 def _wait_for_reply(page, expected: str, timeout: float = 90_000) -> None:
-    page.wait_for_function(
-        f"want => ({BOT_TEXT_JS})().toLowerCase().replace(/[^0-9a-z]/g, '') === want",
-        arg=_letters(expected),
-        timeout=timeout,
-    )
+    """Wait until the page's last reply is ``expected``; on a timeout, say what it showed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            f"want => ({BOT_TEXT_JS})().toLowerCase().replace(/[^0-9a-z]/g, '') === want",
+            arg=_letters(expected),
+            timeout=timeout,
+        )
+    except PlaywrightTimeout:
+        shown = page.evaluate(BOT_TEXT_JS)
+        notice = page.locator("#notice").inner_text()
+        console = "\n".join(getattr(page, "console_lines", [])[-20:]) or "(empty)"
+        pytest.fail(
+            f"after {timeout / 1000:.0f} s the page's last reply is {shown!r}, not {expected!r} "
+            f"(notice {notice!r}); page console:\n{console}"
+        )
 
 
 def _states(page) -> list[dict]:

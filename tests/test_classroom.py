@@ -29,8 +29,8 @@ import pytest
 from tools import classroom_pack
 from tools.classroom import CPU_TORCH_INDEX, torch_build_problem
 from tools.html_export import export_html, static_widgets
-from tutorial_utils import cache, cache_archive, env
-from tutorial_utils.env import project_root
+from tutorial_utils import cache, cache_archive, hub_mode, paths
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 DEV = ROOT / "dev.py"
@@ -284,25 +284,25 @@ def test_student_copy_has_no_solution_no_output_and_no_tests(tmp_path):
 
 
 def test_class_setting_from_the_file_and_the_variable(monkeypatch, tmp_path):
-    monkeypatch.setattr(env, "project_root", lambda: tmp_path)
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
     monkeypatch.delenv("TUTORIAL_OFFLINE", raising=False)
-    assert env.class_setting() is None
+    assert hub_mode.class_setting() is None
     (tmp_path / "classroom.toml").write_text("# comment\noffline = false\n", encoding="utf-8")
-    assert env.class_setting() is None
+    assert hub_mode.class_setting() is None
     (tmp_path / "classroom.toml").write_text(
         "# the class setting\noffline = true  # on\n", encoding="utf-8"
     )
-    assert env.class_setting() == "classroom.toml says offline = true"
+    assert hub_mode.class_setting() == "classroom.toml says offline = true"
     monkeypatch.setenv("TUTORIAL_OFFLINE", "0")
-    assert env.class_setting() is None
+    assert hub_mode.class_setting() is None
     monkeypatch.setenv("TUTORIAL_OFFLINE", "1")
-    assert env.class_setting() == "TUTORIAL_OFFLINE=1"
+    assert hub_mode.class_setting() == "TUTORIAL_OFFLINE=1"
     for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
         monkeypatch.setenv(name, "1")
-    monkeypatch.setattr(env, "_decision", None)
-    reachable, reason = env.hub_status(refresh=True)
+    monkeypatch.setattr(hub_mode, "_decision", None)
+    reachable, reason = hub_mode.hub_status(refresh=True)
     assert not reachable and reason.startswith("class setting on (TUTORIAL_OFFLINE=1)")
-    monkeypatch.setattr(env, "_decision", None)
+    monkeypatch.setattr(hub_mode, "_decision", None)
 
 
 def test_static_widget_picture_from_the_saved_state():

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import tutorial_utils as tu
-from tutorial_utils import env
+from tutorial_utils import hub_mode
 
 PROBE = r"""
 import json, os, sys, time
@@ -77,14 +77,14 @@ def test_offline_decision_then_encoder_loads_without_retries():
 
 def test_hf_hub_offline_is_respected_without_probing(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(env, "_decision", None)
-    monkeypatch.setattr(env, "_probe", lambda *a: pytest.fail("must not touch the network"))
+    monkeypatch.setattr(hub_mode, "_decision", None)
+    monkeypatch.setattr(hub_mode, "_probe", lambda *a: pytest.fail("must not touch the network"))
     assert tu.hub_is_reachable() is False
     assert "HF_HUB_OFFLINE" in tu.hub_status()[1]
 
 
 def test_decision_is_cached_per_process(monkeypatch):
-    monkeypatch.setattr(env, "_decision", (False, "decided earlier"))
+    monkeypatch.setattr(hub_mode, "_decision", (False, "decided earlier"))
     assert tu.hub_status() == (False, "decided earlier")
 
 
@@ -176,12 +176,12 @@ def _status_from(hub: _FakeHub, monkeypatch) -> tuple[bool, str]:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
         monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-        monkeypatch.setattr(env, "_decision", None)
+        monkeypatch.setattr(hub_mode, "_decision", None)
         return tu.hub_status()
     finally:
         hub.close()
         os.environ["HF_HUB_OFFLINE"] = "1"
-        env._decision = None
+        hub_mode._decision = None
 
 
 @pytest.mark.parametrize("answer_as_hub", [True, False])
@@ -220,6 +220,6 @@ def test_a_slow_mirror_is_online_with_a_longer_hub_timeout(monkeypatch, timeout,
 def test_a_bad_hub_timeout_says_what_to_give(monkeypatch, value):
     monkeypatch.setenv("TUTORIAL_HUB_TIMEOUT", value)
     with pytest.raises(ValueError, match="TUTORIAL_HUB_TIMEOUT=.*a number from 0 to 120"):
-        env.hub_timeout()
+        hub_mode.hub_timeout()
     monkeypatch.setenv("TUTORIAL_HUB_TIMEOUT", " ")
-    assert env.hub_timeout() == env.DECISION_BUDGET
+    assert hub_mode.hub_timeout() == hub_mode.DECISION_BUDGET

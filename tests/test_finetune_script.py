@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 SCRIPT = ROOT / "scripts" / "finetune_sentiment.py"

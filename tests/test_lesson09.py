@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 LESSON_06 = ROOT / "notebooks" / "06_fine_tuning_with_trainer.ipynb"

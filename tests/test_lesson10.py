@@ -10,7 +10,7 @@ import json
 
 from tools.series import lesson_notebooks
 from tutorial_utils import exercises
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 LESSON = ROOT / "notebooks" / "10_chinese_text.ipynb"

@@ -70,9 +70,9 @@ def test_the_offline_reason_is_printed_once_per_session(calls):
 def test_a_new_reason_in_the_same_session_is_printed_too():
     code = (
         "import tutorial_utils as tu\n"
-        "from tutorial_utils import env\n"
+        "from tutorial_utils import hub_mode\n"
         "tu.setup(seed=0)\n"
-        "env._decision = (False, 'a second reason')\n"
+        "hub_mode._decision = (False, 'a second reason')\n"
         "tu.setup(seed=0); tu.setup(seed=0)\n"
     )
     env = dict(os.environ, HF_HUB_OFFLINE="1", TUTORIAL_OFFLINE="0")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 import tutorial_utils as tu
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 NOTEBOOKS = project_root() / "notebooks"
 LESSON_02 = NOTEBOOKS / "02_transformer_from_scratch.ipynb"

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import tutorial_utils as tu
-from tutorial_utils import integrity, loading, offline_models
+from tutorial_utils import hub_mode, integrity, loading, offline_models
 
 
 def test_unknown_role_lists_valid_roles():
@@ -146,7 +146,7 @@ def test_checkpoint_offline_is_a_loadable_folder_and_reason_printed_once(capsys,
 
     from transformers import AutoConfig
 
-    monkeypatch.setattr(loading, "_reason_shown", set())
+    monkeypatch.setattr(hub_mode, "REASONS_SHOWN", set())
     first = tu.checkpoint("encoder")
     second = tu.checkpoint("embedder")
     lines = capsys.readouterr().out.strip().splitlines()
@@ -159,7 +159,7 @@ def test_checkpoint_offline_is_a_loadable_folder_and_reason_printed_once(capsys,
 
 def test_checkpoint_online_is_the_hub_id(capsys, monkeypatch):
     monkeypatch.setattr(loading, "hub_status", lambda: (True, "test: the Hub answered"))
-    monkeypatch.setattr(loading, "_reason_shown", set())
+    monkeypatch.setattr(hub_mode, "REASONS_SHOWN", set())
     assert tu.checkpoint("sentiment") == "distilbert-base-uncased-finetuned-sst-2-english"
     assert tu.checkpoint("fill-mask") == "bert-base-uncased"
     out = capsys.readouterr().out

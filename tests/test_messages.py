@@ -9,7 +9,7 @@ import pytest
 
 import tutorial_utils as tu
 from tutorial_utils import exercises, messages
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 

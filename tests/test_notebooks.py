@@ -21,7 +21,7 @@ import pytest
 from tools.checked_outputs import is_checked
 from tools.notebook_pool import Job, run_jobs
 from tools.series import lesson_notebooks, run_notebook
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 RUNS = ROOT / "outputs" / "test-runs"

@@ -117,3 +117,30 @@ def test_the_recipes_share_one_training_loop():
         source = (PACKAGE / module).read_text(encoding="utf-8")
         assert "training_losses(" in source, module
         assert "scaled_step(" not in source, f"{module} steps by itself"
+
+
+# Modules above MIXED_MODULE_LINES that hold one concern each, and what that concern is.
+ONE_CONCERN = {
+    "attention.py": "attention from scratch: scaled dot-product, multi-head, positional encodings",
+    "cache.py": "the tutorial cache: atomic, verified entries built one at a time",
+    "classifier.py": "lesson 02's classifier: its model, training loop and predictions",
+    "hub_tour.py": "lesson 00's tour of the Hub: task families, cards, the decision table",
+    "plotting.py": "the course's figures",
+}
+
+
+def test_a_long_module_holds_one_concern():
+    """A module past about 300 lines is split by concern, or named here with its one concern."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        name = path.relative_to(PACKAGE).as_posix()
+        if lines > MIXED_MODULE_LINES:
+            assert name in ONE_CONCERN, (
+                f"{name} has {lines} lines: split it by concern, or add it to ONE_CONCERN "
+                "with the one thing it does"
+            )
+    for name in ONE_CONCERN:  # an entry whose module shrank or went is removed
+        path = PACKAGE / name
+        assert path.exists() and len(path.read_text(encoding="utf-8").splitlines()) > (
+            MIXED_MODULE_LINES
+        ), f"{name} is no longer long: remove it from ONE_CONCERN"

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import tutorial_utils as tu
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 LESSON_06 = ROOT / "notebooks" / "06_fine_tuning_with_trainer.ipynb"

@@ -102,9 +102,9 @@ def test_deterministic_and_size(pair_data):
 
 
 def test_prints_which_task_and_the_reason_once(capsys, monkeypatch):
-    from tutorial_utils import env
+    from tutorial_utils import hub_mode
 
-    monkeypatch.setattr(env, "REASONS_SHOWN", set())
+    monkeypatch.setattr(hub_mode, "REASONS_SHOWN", set())
     pairs.load_pairs(seed=0, size=10)
     first = capsys.readouterr().out.strip()
     pairs.load_pairs(seed=0, size=10)

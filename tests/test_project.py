@@ -11,7 +11,7 @@ import yaml
 
 from tools.checked_outputs import is_checked
 from tools.series import lesson_notebooks
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from tutorial_utils import env
+from tutorial_utils import hub_mode
 from tutorial_utils.data import load_reviews
 from tutorial_utils.pairs import load_pairs
 
 
 def test_mode_note_names_the_reason_the_first_time_only(monkeypatch):
-    monkeypatch.setattr(env, "REASONS_SHOWN", set())
-    assert env.mode_note(False, "HF_HUB_OFFLINE=1") == " (offline: HF_HUB_OFFLINE=1)"
-    assert env.mode_note(False, "HF_HUB_OFFLINE=1") == ""
-    assert env.mode_note(True, "reached") == " (online: reached)"
+    monkeypatch.setattr(hub_mode, "REASONS_SHOWN", set())
+    assert hub_mode.mode_note(False, "HF_HUB_OFFLINE=1") == " (offline: HF_HUB_OFFLINE=1)"
+    assert hub_mode.mode_note(False, "HF_HUB_OFFLINE=1") == ""
+    assert hub_mode.mode_note(True, "reached") == " (online: reached)"
 
 
 def test_loaders_do_not_repeat_a_reason_already_shown(monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(env, "REASONS_SHOWN", set())
-    monkeypatch.setattr(env, "_decision", None)
-    _reachable, reason = env.hub_status()
+    monkeypatch.setattr(hub_mode, "REASONS_SHOWN", set())
+    monkeypatch.setattr(hub_mode, "_decision", None)
+    _reachable, reason = hub_mode.hub_status()
     load_reviews()
     first = capsys.readouterr().out
     assert reason in first

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorial_utils.env import output_dir
+from tutorial_utils.paths import output_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = ROOT / "notebooks" / "zh-CN" / "01_attention_maths.ipynb"

@@ -29,7 +29,7 @@ from tools.classroom import (
 
 PACK_INFO = "pack.json"
 PACK_CACHE = "course-cache.tar"  # the built offline models; the same for every system
-CLASS_FILE = "classroom.toml"  # the class setting (tutorial_utils.env.class_setting)
+CLASS_FILE = "classroom.toml"  # the class setting (tutorial_utils.hub_mode.class_setting)
 CLASS_TEXT = """\
 # The class setting: every laptop uses the same offline models (see docs/teaching.md),
 # whatever the network does. `python dev.py setup --from PACK` copies this file into the

@@ -119,7 +119,7 @@ def check_models() -> list[bool]:
 
 
 def check_class_setting() -> bool:
-    from tutorial_utils.env import class_setting
+    from tutorial_utils.hub_mode import class_setting
 
     setting = class_setting()
     if setting:
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the check asks nothing of the network
-    from tutorial_utils.env import project_root
+    from tutorial_utils.paths import project_root
 
     sys.path.insert(0, str(project_root()))
     import dev  # dev.py: the packages installed without their dependencies

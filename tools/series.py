@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.notebook_pool import Job, run_jobs, temporary_environment, threads_per_kernel
-from tutorial_utils.env import project_root
+from tutorial_utils.paths import project_root
 
 
 @dataclass

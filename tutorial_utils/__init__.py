@@ -14,13 +14,11 @@ from .env import (
     device,
     environment_report,
     fast_mode,
-    hub_is_reachable,
-    hub_status,
-    output_dir,
     quiet,
     seed_everything,
     setup,
 )
+from .hub_mode import hub_is_reachable, hub_status
 from .integrity import IntegrityError, MissingPackageError
 from .loading import (
     ROLES,
@@ -29,6 +27,7 @@ from .loading import (
 )
 from .messages import set_language
 from .pairs import load_pairs
+from .paths import output_dir
 from .precision import mixed_precision_args
 
 __all__ = [
@@ -65,6 +64,7 @@ _SUBMODULES = {
     "data",
     "env",
     "exercises",
+    "hub_mode",
     "hub_tour",
     "integrity",
     "loading",
@@ -73,6 +73,7 @@ _SUBMODULES = {
     "metrics",
     "offline_models",
     "pairs",
+    "paths",
     "plotting",
     "precision",
     "progress",

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from . import integrity
-from .env import hub_status, mode_note, quiet
+from .env import quiet
+from .hub_mode import hub_status, mode_note
 
 SOURCES = {
     "rotten_tomatoes": "cornell-movie-review-data/rotten_tomatoes",

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import env, messages
-from .env import hub_status
+from . import messages
+from .hub_mode import hub_status, reason_once
 from .offline_models.sources import NoOffline
 from .roles import ROLES, Role
 
@@ -70,9 +70,6 @@ def resolve(role: str) -> Source:
     return Source(role, str(_offline_dir(role)), False, reason, spec.offline_label)
 
 
-_reason_shown: set[str] = env.REASONS_SHOWN  # shared with tu.setup: one reason per session
-
-
 def _shown_path(folder: str) -> str:
     home = str(Path.home())
     return "~" + folder[len(home) :] if folder.startswith(home) else folder
@@ -94,8 +91,7 @@ def checkpoint(role: str) -> str:
         line = messages.say(
             messages.CHECKPOINT_OFFLINE, role=role, label=source.label, folder=folder
         )
-    if source.reason not in _reason_shown:
-        _reason_shown.add(source.reason)
+    if reason_once(source.reason):  # shared with tu.setup: each reason once per session
         word = messages.mode("online" if source.online else "offline")
         line += messages.say(messages.CHECKPOINT_REASON, mode=word, reason=source.reason)
     print(line)

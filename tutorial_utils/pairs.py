@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import random
 
-from .env import hub_status, mode_note, quiet
+from .env import quiet
+from .hub_mode import hub_status, mode_note
 
 MRPC_LABEL_NAMES = ["not_equivalent", "equivalent"]
 REVIEW_PAIR_LABEL_NAMES = ["different", "same"]
