@@ -262,24 +262,47 @@ def _pypi_answers() -> bool:
         return False
 
 
-@pytest.mark.parametrize("tag", ["win_amd64", "macosx_14_0_arm64"])
-def test_a_pack_for_another_system_resolves_its_wheels(tag, tmp_path):
-    """What `pack --platform TAG` downloads, resolved against PyPI alone (a dry run)."""
+OTHER_SYSTEMS = ["win_amd64", "macosx_14_0_arm64"]
+
+
+@pytest.fixture(scope="module")
+def other_system_reports(tmp_path_factory):
+    """``{tag: (result, report path)}``: what `pack --platform TAG` would download for each of
+    :data:`OTHER_SYSTEMS`, resolved against PyPI alone (dry runs, started together: they wait
+    on the network, not on the CPU)."""
     if not _pypi_answers():
         pytest.skip("PyPI cannot be reached from here")
-    report = tmp_path / "report.json"
-    command = [sys.executable, "-m", "tools.pip_for", tag, "3.11", "install", "--dry-run", "-q"]
-    command += ["--report", report, "--ignore-installed", "--target", tmp_path / "target"]
-    command += [".[notebooks]", "torch==2.13.0", "setuptools>=68"]
-    result = subprocess.run(
-        [str(c) for c in command],
-        cwd=ROOT,
-        env=_without_pip_configuration(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    started = {}
+    for tag in OTHER_SYSTEMS:
+        tmp = tmp_path_factory.mktemp(tag)
+        report = tmp / "report.json"
+        command = [sys.executable, "-m", "tools.pip_for", tag, "3.11", "install", "--dry-run"]
+        command += ["-q", "--report", report, "--ignore-installed", "--target", tmp / "target"]
+        command += [".[notebooks]", "torch==2.13.0", "setuptools>=68"]
+        process = subprocess.Popen(
+            [str(c) for c in command],
+            cwd=ROOT,
+            env=_without_pip_configuration(tmp),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started[tag] = (process, report)
+    answers = {}
+    for tag, (process, report) in started.items():
+        try:
+            _, stderr = process.communicate(timeout=900)
+        finally:
+            process.kill()
+        answers[tag] = (process.returncode, stderr, report)
+    return answers
+
+
+@pytest.mark.parametrize("tag", OTHER_SYSTEMS)
+def test_a_pack_for_another_system_resolves_its_wheels(tag, other_system_reports):
+    """What `pack --platform TAG` downloads, resolved against PyPI alone (a dry run)."""
+    returncode, stderr, report = other_system_reports[tag]
+    assert returncode == 0, stderr[-3000:]
     chosen = json.loads(report.read_text(encoding="utf-8"))["install"]
     files = {
         i["metadata"]["name"].lower(): i["download_info"]["url"].rsplit("/", 1)[-1] for i in chosen

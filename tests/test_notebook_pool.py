@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from tools.notebook_pool import Job, may_start, run_jobs, threads_per_kernel
+from tools.notebook_pool import Job, longest_first, may_start, run_jobs, threads_per_kernel
 from tools.series import run_notebook
 
 PROBE = """\
@@ -72,3 +72,32 @@ def test_a_pool_overlaps_lessons_and_keeps_one_lesson_in_turn(tmp_path):
     a, b, c = printed[0], printed[1], printed[2]
     assert a["end"] <= b["start"] or b["end"] <= a["start"], "two runs of lesson 01 overlapped"
     assert c["start"] < max(a["end"], b["end"]), "lesson 02 did not run beside lesson 01"
+
+
+def _fake_run(path, output_dir, parameters, html):
+    """A runner that runs nothing: the order of the calls is what these tests read."""
+    from tools.series import RunResult
+
+    return RunResult(path.name, "ok", 0.0, 0.0)
+
+
+def test_jobs_start_in_the_order_given_and_06_still_waits_for_02():
+    jobs = _jobs("00_a.ipynb", "02_b.ipynb", "06_c.ipynb", "09_d.ipynb")
+    started: list[int] = []
+    list(run_jobs(_fake_run, jobs, workers=1, on_start=started.append, order=[3, 2, 1, 0]))
+    assert started == [3, 1, 2, 0]  # 09 first as asked; 06 had to wait for 02
+    started.clear()
+    list(run_jobs(_fake_run, jobs, workers=1, on_start=started.append))
+    assert started == [0, 1, 2, 3]
+
+
+def test_an_order_that_misses_a_job_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="each of the 2 jobs once"):
+        list(run_jobs(_fake_run, _jobs("00_a.ipynb", "01_b.ipynb"), order=[0, 0]))
+
+
+def test_the_longest_lessons_are_offered_first_the_rest_keep_their_order():
+    jobs = _jobs("00_a.ipynb", "02_b.ipynb", "06_c.ipynb", "09_d.ipynb", "solutions/09_d_s.ipynb")
+    assert longest_first(jobs) == [3, 4, 1, 2, 0]

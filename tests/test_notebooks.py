@@ -19,7 +19,7 @@ import re
 import pytest
 
 from tools.checked_outputs import is_checked
-from tools.notebook_pool import Job, run_jobs
+from tools.notebook_pool import Job, longest_first, run_jobs
 from tools.series import lesson_notebooks, run_notebook
 from tutorial_utils.paths import project_root
 
@@ -76,14 +76,15 @@ def _job(path, extra: dict) -> Job:
 @pytest.fixture(scope="module")
 def notebook_run(request):
     """``notebook_run(path, extra)``: the result of that run, started with the selected
-    others ``JOBS`` at a time in the tests' order (the first call starts them)."""
+    others ``JOBS`` at a time, the longest lessons first (the first call starts them)."""
     wanted = [
         (item.callspec.params["path"], item.callspec.params["extra"])
         for item in request.session.items
         if getattr(item, "originalname", "") == "test_notebook_runs_with_papermill"
     ]
     keys = [(path, tuple(extra.items())) for path, extra in wanted]
-    runs = run_jobs(run_notebook, [_job(path, extra) for path, extra in wanted], JOBS)
+    jobs = [_job(path, extra) for path, extra in wanted]
+    runs = run_jobs(run_notebook, jobs, JOBS, order=longest_first(jobs) if JOBS > 1 else None)
     done: dict = {}
 
     def result(path, extra: dict):

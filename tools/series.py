@@ -21,7 +21,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.notebook_pool import Job, run_jobs, temporary_environment, threads_per_kernel
+from tools.notebook_pool import (
+    Job,
+    longest_first,
+    run_jobs,
+    temporary_environment,
+    threads_per_kernel,
+)
 from tutorial_utils.paths import project_root
 
 
@@ -244,7 +250,8 @@ def run_series(
         log(f"[{index + 1}/{len(notebooks)}] {names[index]} ...")
 
     with temporary_environment({"TUTORIAL_FAST": "1"} if fast else {}):  # kernels inherit it
-        for index, result in run_jobs(run_notebook, work, jobs, on_start=starting):
+        order = longest_first(work) if jobs > 1 else None  # alone: the lessons' order
+        for index, result in run_jobs(run_notebook, work, jobs, starting, order):
             where = f"{names[index]}: " if jobs > 1 else ""
             log(
                 f"    {where}{result.status} in {result.seconds:.1f} s, peak {result.peak_mb:.0f} MB"
