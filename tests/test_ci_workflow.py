@@ -164,3 +164,23 @@ def test_dev_py_installs_quietly_where_no_one_watches(monkeypatch, tmp_path):
     monkeypatch.setattr(dev.sys, "stdout", Terminal())
     dev.install(force=True)
     assert not any("--quiet" in c for c in commands)  # a terminal keeps pip's live bars
+
+
+def test_prepare_hides_library_bars_only_where_no_one_watches(monkeypatch):
+    """A library's tqdm bar (the GGUF conversion) redraws into a log file once per update:
+    `prepare` turns tqdm off there, and keeps the live bars in a terminal."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    import argparse
+
+    import dev
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(dev, "install", lambda **k: None)
+    monkeypatch.setattr(dev, "in_venv", lambda *a, env=None: calls.append((a, env or {})))
+    for isatty, expected in ((False, "1"), (True, None)):
+        monkeypatch.setattr(dev.sys.stdout, "isatty", lambda isatty=isatty: isatty)
+        calls.clear()
+        dev.cmd_prepare(argparse.Namespace(), [])
+        ((arguments, env),) = calls
+        assert arguments[:3] == ("-m", "tutorial_utils", "prepare")
+        assert env.get("TQDM_DISABLE") == expected
