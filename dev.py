@@ -45,10 +45,12 @@ def in_venv(*args: object, env: dict | None = None) -> None:
     sh(venv_python(), *args, env={**OFFLINE_DEFAULTS, **(env or {})})
 
 
-def build_env() -> dict[str, str]:
-    """The environment of `prepare`: in a log file or CI, no library's tqdm bar (the GGUF
-    conversion draws one, a redraw per update); the course's own progress prints a few lines."""
-    return {} if sys.stdout.isatty() else {"TQDM_DISABLE": "1"}
+def prepare(*extra: object, env: dict | None = None) -> None:
+    """Build or verify every offline model (``python -m tutorial_utils prepare``). In a log
+    file or CI no library draws a tqdm bar (the GGUF conversion's redraws once per update);
+    the course's own progress prints a few lines there, and a terminal keeps every bar."""
+    quiet = {} if sys.stdout.isatty() else {"TQDM_DISABLE": "1"}
+    in_venv("-m", "tutorial_utils", "prepare", *extra, env={**(env or {}), **quiet})
 
 
 def install_fingerprint() -> str:
@@ -145,7 +147,7 @@ def cmd_setup(args: argparse.Namespace, extra: list[str]) -> None:
     from tools.browser import ensure_browser  # for the browser tests; standard library only
 
     ensure_browser(venv_python())
-    in_venv("-m", "tutorial_utils", "prepare", env=build_env())
+    prepare()
     if not args.no_run:
         in_venv("-m", "tools.series", *series_args(args, extra))
 
@@ -183,7 +185,7 @@ def cmd_doctor(args: argparse.Namespace, extra: list[str]) -> None:
 
 def cmd_prepare(args: argparse.Namespace, extra: list[str]) -> None:
     install()
-    in_venv("-m", "tutorial_utils", "prepare", *extra, env=build_env())
+    prepare(*extra)
 
 
 def cmd_check(args: argparse.Namespace, extra: list[str]) -> None:

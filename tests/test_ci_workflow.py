@@ -180,7 +180,10 @@ def test_prepare_hides_library_bars_only_where_no_one_watches(monkeypatch):
     for isatty, expected in ((False, "1"), (True, None)):
         monkeypatch.setattr(dev.sys.stdout, "isatty", lambda isatty=isatty: isatty)
         calls.clear()
-        dev.cmd_prepare(argparse.Namespace(), [])
-        ((arguments, env),) = calls
-        assert arguments[:3] == ("-m", "tutorial_utils", "prepare")
-        assert env.get("TQDM_DISABLE") == expected
+        dev.cmd_prepare(argparse.Namespace(), ["--no-progress"])
+        dev.prepare(env=dev.OFFLINE)  # as a laptop set up from a classroom pack calls it
+        for arguments, env in calls:
+            assert arguments[:3] == ("-m", "tutorial_utils", "prepare")
+            assert env.get("TQDM_DISABLE") == expected
+        assert calls[0][0][3:] == ("--no-progress",)  # the command's own arguments
+        assert calls[1][1]["HF_HUB_OFFLINE"] == "1"  # and the caller's environment

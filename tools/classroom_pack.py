@@ -130,9 +130,7 @@ def pack(dev: ModuleType, args: argparse.Namespace) -> None:
     if not dev.venv_python().exists():
         dev.install()  # the teacher's own environment: it resolves the wheels and checks the models
     if build:
-        dev.in_venv(
-            "-m", "tutorial_utils", "prepare", env=dev.build_env()
-        )  # build every offline model first
+        dev.prepare()  # build every offline model first
     here = this_computer()
     python = args.python_version or here["python"]
     wheel_platform = args.platform or here["platform"]
@@ -267,6 +265,6 @@ def setup_from(dev: ModuleType, args: argparse.Namespace, extra: list[str]) -> N
         f"(packages {installed:.0f} s, models {time.time() - started - installed:.0f} s)."
     )
     # checks every model; builds only what is missing
-    dev.in_venv("-m", "tutorial_utils", "prepare", env={**dev.OFFLINE, **dev.build_env()})
+    dev.prepare(env=dev.OFFLINE)
     if not args.no_run:
         dev.in_venv("-m", "tools.series", *dev.series_args(args, extra), env=dev.OFFLINE)
