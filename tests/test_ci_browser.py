@@ -348,7 +348,7 @@ def test_dev_setup_calls_ensure_browser_after_installing():
     setup = source[source.index("def cmd_setup(") :]
     setup = setup[: setup.index("\ndef ", 1)]
     assert setup.index("install(") < setup.index("ensure_browser(venv_python())")
-    assert setup.index("ensure_browser(") < setup.index('"prepare"')
+    assert setup.index("ensure_browser(") < setup.index("    prepare()")  # dev.prepare: the builds
 
 
 # --- the real thing -------------------------------------------------------------------------
