@@ -184,14 +184,32 @@ def test_a_zh_cn_lesson_exports_to_html_in_chinese(tmp_path):
 
 def test_a_series_two_at_a_time_reports_in_the_notebooks_order(tmp_path, monkeypatch):
     monkeypatch.delenv("TUTORIAL_FAST", raising=False)
+    # The first notebook cannot end before the series has logged the second one's end:
+    # it waits for a file the log writes then, so kernel start-up times cannot reorder them.
+    signal = tmp_path / "quick_finished"
+    wait = (
+        "import pathlib, time\n"
+        f"signal = pathlib.Path({str(signal)!r})\n"
+        "deadline = time.monotonic() + 120\n"
+        "while not signal.exists() and time.monotonic() < deadline:\n"
+        "    time.sleep(0.1)\n"
+        "assert signal.exists(), 'the quick notebook never finished'\n"
+        "print('done')"
+    )
     paths = []
-    for name, pause in (("01_slow.ipynb", 3), ("02_quick.ipynb", 0)):
+    for name, source in (("01_slow.ipynb", wait), ("02_quick.ipynb", "print('done')")):
         folder = tmp_path / name[:2]
         folder.mkdir()
-        path = _notebook(folder, f"import time\ntime.sleep({pause})\nprint('done')")
+        path = _notebook(folder, source)
         paths.append(path.rename(folder / name))
     lines: list[str] = []
-    results = run_series(paths, tmp_path / "out", html=False, log=lines.append, jobs=2)
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if "02_quick.ipynb: ok in " in line:
+            signal.touch()
+
+    results = run_series(paths, tmp_path / "out", html=False, log=log, jobs=2)
     assert [r.notebook for r in results] == ["01_slow.ipynb", "02_quick.ipynb"]
     assert [r.status for r in results] == ["ok", "ok"]
     finished = [line for line in lines if " ok in " in line]
