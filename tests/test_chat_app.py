@@ -476,6 +476,8 @@ BOT_TEXT_JS = """
 
 def _open_chat(browser, served, max_new_tokens: int, requests: list[str] | None = None):
     """A new browser session on the chat tab, set to greedy replies of ``max_new_tokens``."""
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport={"width": 1100, "height": 950})
     page = context.new_page()
     page.console_lines = []  # read by _why() when a test fails
@@ -490,6 +492,11 @@ def _open_chat(browser, served, max_new_tokens: int, requests: list[str] | None 
         field = page.get_by_label(f"number input for {label}")
         field.fill(str(value))
         field.press("Enter")
+        # The slider beside it moves once the app holds the value: a message sent before
+        # then would be answered with the default settings (sampled, not greedy).
+        expect(page.get_by_label(f"range slider for {label}")).to_have_value(
+            str(value), timeout=15_000
+        )
     page.evaluate(RECORDER_JS)
     return context, page
 
