@@ -490,13 +490,20 @@ def _open_chat(browser, served, max_new_tokens: int, requests: list[str] | None 
     page.get_by_text("Generation settings").click()
     for label, value in (("Temperature (0 = greedy)", 0), ("Max new tokens", max_new_tokens)):
         field = page.get_by_label(f"number input for {label}")
-        field.fill(str(value))
-        field.press("Enter")
-        # The slider beside it moves once the app holds the value: a message sent before
-        # then would be answered with the default settings (sampled, not greedy).
-        expect(page.get_by_label(f"range slider for {label}")).to_have_value(
-            str(value), timeout=15_000
-        )
+        slider = page.get_by_label(f"range slider for {label}")
+        # The slider beside the field moves once the app holds the value: a message sent
+        # before then would be answered with the default settings (sampled, not greedy).
+        # On a loaded machine a value typed now and then never reaches the app (CI saw the
+        # slider stay at the default for 15 s), so type it again until the slider shows it.
+        for attempt in range(1, 7):
+            field.fill(str(value))
+            field.press("Enter")
+            try:
+                expect(slider).to_have_value(str(value), timeout=5_000)
+                break
+            except AssertionError:
+                if attempt == 6:
+                    raise
     page.evaluate(RECORDER_JS)
     return context, page
 
