@@ -474,10 +474,29 @@ BOT_TEXT_JS = """
 """
 
 
-def _open_chat(browser, served, max_new_tokens: int, requests: list[str] | None = None):
-    """A new browser session on the chat tab, set to greedy replies of ``max_new_tokens``."""
+def _set_setting(page, label: str, value: float) -> None:
+    """Type ``value`` into a generation setting and wait until the app holds it."""
     from playwright.sync_api import expect
 
+    field = page.get_by_label(f"number input for {label}")
+    slider = page.get_by_label(f"range slider for {label}")
+    # The slider beside the field moves once the app holds the value: a message sent
+    # before then would be answered with the default settings (sampled, not greedy).
+    # On a loaded machine a value typed now and then never reaches the app (CI saw the
+    # slider stay at the default for 15 s), so type it again until the slider shows it.
+    for attempt in range(1, 7):
+        field.fill(str(value))
+        field.press("Enter")
+        try:
+            expect(slider).to_have_value(str(value), timeout=5_000)
+            return
+        except AssertionError:
+            if attempt == 6:
+                raise
+
+
+def _open_chat(browser, served, max_new_tokens: int, requests: list[str] | None = None):
+    """A new browser session on the chat tab, set to greedy replies of ``max_new_tokens``."""
     context = browser.new_context(viewport={"width": 1100, "height": 950})
     page = context.new_page()
     page.console_lines = []  # read by _why() when a test fails
@@ -489,21 +508,7 @@ def _open_chat(browser, served, max_new_tokens: int, requests: list[str] | None 
     page.locator("#model-info").wait_for()
     page.get_by_text("Generation settings").click()
     for label, value in (("Temperature (0 = greedy)", 0), ("Max new tokens", max_new_tokens)):
-        field = page.get_by_label(f"number input for {label}")
-        slider = page.get_by_label(f"range slider for {label}")
-        # The slider beside the field moves once the app holds the value: a message sent
-        # before then would be answered with the default settings (sampled, not greedy).
-        # On a loaded machine a value typed now and then never reaches the app (CI saw the
-        # slider stay at the default for 15 s), so type it again until the slider shows it.
-        for attempt in range(1, 7):
-            field.fill(str(value))
-            field.press("Enter")
-            try:
-                expect(slider).to_have_value(str(value), timeout=5_000)
-                break
-            except AssertionError:
-                if attempt == 6:
-                    raise
+        _set_setting(page, label, value)
     page.evaluate(RECORDER_JS)
     return context, page
 
@@ -653,8 +658,7 @@ def test_browser_stop_ends_the_reply(chat_app, served, browser, generate_log):
         assert page.locator("#stop").is_disabled()
 
         # The conversation goes on after a stop.
-        page.get_by_label("number input for Max new tokens").fill("8")
-        page.get_by_label("number input for Max new tokens").press("Enter")
+        _set_setting(page, "Max new tokens", 8)
         _send(page, "Thanks!")
         page.wait_for_function(
             "() => document.querySelectorAll('#chatbot [data-testid=\"bot\"]').length === 2"
