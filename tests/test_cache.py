@@ -196,6 +196,29 @@ def test_export_and_import_skip_locks_and_leftovers(private_cache, tmp_path, mon
     assert cache.entry_problem(laptop / "a", "v1") is None
 
 
+def test_a_second_import_keeps_intact_entries_and_mends_damaged_ones(
+    private_cache, tmp_path, monkeypatch
+):
+    cache.get_or_build("a", make_builder([]), "v1")
+    cache.get_or_build("b", make_builder([]), "v1")
+    archive = tmp_path / "pack.tar"
+    assert cache_archive.export_cache(archive, log=lambda _: None) == ["a", "b"]
+    laptop = tmp_path / "laptop"
+    monkeypatch.setenv("TUTORIAL_CACHE", str(laptop))
+    assert cache_archive.import_cache(archive, log=lambda _: None) == ["a", "b"]
+    weights = laptop / "a" / "weights.bin"
+    before = (weights.stat().st_ino, weights.stat().st_mtime_ns)
+    (laptop / "b" / "weights.bin").write_bytes(b"\x01" * 999)  # damaged: the wrong size
+    messages: list[str] = []
+    assert cache_archive.import_cache(archive, log=messages.append) == ["a", "b"]
+    assert (weights.stat().st_ino, weights.stat().st_mtime_ns) == before  # not written again
+    assert "  kept a: the cache holds it already, with the same MANIFEST.json" in messages
+    assert "  verified b against its MANIFEST.json" in messages
+    assert not any(m.startswith("  kept b") or m.startswith("  verified a") for m in messages)
+    assert cache.entry_problem(laptop / "b", "v1") is None
+    assert not [p for p in laptop.iterdir() if p.name.startswith(".tmp-")]
+
+
 def test_read_only_cache_still_serves_complete_entries(private_cache, monkeypatch):
     entry = cache.get_or_build("a", make_builder([]), "v1")
     leftover = fake_leftover(private_cache, "a")

@@ -193,10 +193,13 @@ def test_check_passes_on_the_laptop_set_up_from_the_pack(classroom):
 
 
 @pytest.mark.notebook
-def test_a_second_setup_from_the_pack_installs_nothing_and_stays_quiet(classroom):
+def test_a_second_setup_from_the_pack_installs_and_unpacks_nothing_and_stays_quiet(classroom):
     output = classroom.again.output
     assert "installed from this pack already" in output
     assert "-m pip install" not in output and "Requirement already satisfied" not in output
+    for name in classroom.entries:  # no model is unpacked a second time
+        assert f"kept {name}: the cache holds it already" in output, output
+    assert " verified " not in output, output
     assert len(output.splitlines()) < 40, output
     print(f"second set-up: {len(output.splitlines())} lines in {classroom.again.seconds:.0f} s")
 

@@ -131,7 +131,7 @@ def _cache(args: argparse.Namespace) -> int:
             from .cache_archive import import_cache
 
             names = import_cache(Path(args.import_))
-            print(f"imported {len(names)} verified entries into {cache_dir()}: {', '.join(names)}")
+            print(f"{cache_dir()} holds the archive's {len(names)} entries: {', '.join(names)}")
             return 0
     except CacheArchiveError as error:
         print(f"error: {error}", file=sys.stderr)

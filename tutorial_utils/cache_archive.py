@@ -74,11 +74,44 @@ def _safe_members(tar: tarfile.TarFile, archive: Path) -> list[tarfile.TarInfo]:
     return members
 
 
-def _unpack_and_verify(archive: Path, staging: Path, log: Callable[[str], None]) -> list[str]:
-    """Unpack ``archive`` into ``staging``; the names of its entries, every one verified."""
+def _top(member: tarfile.TarInfo) -> str:
+    """The entry a member belongs to: the first part of its name."""
+    parts = Path(member.name).parts
+    return parts[0] if parts else ""
+
+
+def _same_as_installed(tar: tarfile.TarFile, name: str, root: Path) -> bool:
+    """Whether the cache already holds entry ``name`` intact, with the archive's manifest."""
+    installed = root / name / MANIFEST
+    try:
+        packed = tar.extractfile(f"{name}/{MANIFEST}")
+    except KeyError:  # the archive's entry has no manifest: unpacking it reports that
+        return False
+    if packed is None or not installed.is_file() or installed.read_bytes() != packed.read():
+        return False
+    return entry_problem(root / name, None, deep=False) is None
+
+
+def _unpack_and_verify(
+    archive: Path, staging: Path, root: Path, log: Callable[[str], None]
+) -> tuple[list[str], list[str]]:
+    """Unpack into ``staging`` the entries of ``archive`` that ``root`` does not hold already.
+
+    Returns the names of the entries unpacked (each verified) and of those kept as they are.
+    """
     try:
         with tarfile.open(archive, "r") as tar:
             members = _safe_members(tar, archive)
+            tops = sorted({_top(m) for m in members} - {"", IMPORT_KEY})
+            # an entry the cache holds with the same manifest is not written out a second time
+            kept = [
+                n
+                for n in tops
+                if not n.startswith(".")
+                and _is_entry(root / n)
+                and _same_as_installed(tar, n, root)
+            ]
+            members = [m for m in members if _top(m) not in kept]
             if hasattr(tarfile, "data_filter"):
                 tar.extractall(staging, members=members, filter="data")
             else:  # Python < 3.10.12: the members were checked above
@@ -90,8 +123,10 @@ def _unpack_and_verify(archive: Path, staging: Path, log: Callable[[str], None])
     # hidden folders (temporary ones) are never entries, and export_cache does not pack
     # them; nor is "import" (the lock held here), which get_or_build refuses as a name
     names = sorted(p.name for p in staging.iterdir() if _is_entry(p) and p.name != IMPORT_KEY)
-    if not names:
+    if not names and not kept:
         log(f"  {archive} holds no cache entry: `prepare` will build what is missing.")
+    for name in kept:
+        log(f"  kept {name}: the cache holds it already, with the same {MANIFEST}")
     for name in names:
         problem = entry_problem(staging / name, None)
         if problem:
@@ -99,7 +134,7 @@ def _unpack_and_verify(archive: Path, staging: Path, log: Callable[[str], None])
                 f"Cache entry {name!r} in {archive} is {problem}: copy the pack again."
             )
         log(f"  verified {name} against its {MANIFEST}")
-    return names
+    return names, kept
 
 
 def _move_into_place(verified: Path, final: Path) -> None:
@@ -119,9 +154,10 @@ def import_cache(archive: Path, log: Callable[[str], None] = print) -> list[str]
 
     Every entry is checked against its ``MANIFEST.json`` (sizes and SHA-256) in a staging
     folder; only when all are intact are they moved into the cache, replacing entries of the
-    same name. An entry already present with the same manifest is kept as it is. Each entry
-    is moved in while holding its lock, so a build of the same entry in another process is
-    waited for.
+    same name. An entry the cache already holds intact (sizes checked) with the same manifest
+    is kept as it is and not unpacked, so importing a pack a second time writes nothing. Each
+    entry is moved in while holding its lock, so a build of the same entry in another process
+    is waited for. Returns the names of the entries unpacked and kept.
     """
     archive = Path(archive)
     if not archive.is_file():
@@ -133,7 +169,7 @@ def import_cache(archive: Path, log: Callable[[str], None] = print) -> list[str]
         staging = root / f".tmp-{IMPORT_KEY}-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
         try:
-            names = _unpack_and_verify(archive, staging, log)
+            names, kept = _unpack_and_verify(archive, staging, root, log)
             for name in names:
                 waiting = f"Waiting for another process that is building {name} into the cache."
                 with _holding(root, name, waiting, log):
@@ -141,4 +177,4 @@ def import_cache(archive: Path, log: Callable[[str], None] = print) -> list[str]
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     _checked.clear()
-    return names
+    return sorted(names + kept)
