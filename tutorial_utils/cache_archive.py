@@ -80,16 +80,21 @@ def _top(member: tarfile.TarInfo) -> str:
     return parts[0] if parts else ""
 
 
+def _holds_intact(entry: Path, manifest: bytes) -> bool:
+    """Whether ``entry`` is a cache entry with exactly this ``MANIFEST.json``, intact (sizes)."""
+    installed = entry / MANIFEST
+    if not (_is_entry(entry) and installed.is_file() and installed.read_bytes() == manifest):
+        return False
+    return entry_problem(entry, None, deep=False) is None
+
+
 def _same_as_installed(tar: tarfile.TarFile, name: str, root: Path) -> bool:
     """Whether the cache already holds entry ``name`` intact, with the archive's manifest."""
-    installed = root / name / MANIFEST
     try:
         packed = tar.extractfile(f"{name}/{MANIFEST}")
     except KeyError:  # the archive's entry has no manifest: unpacking it reports that
         return False
-    if packed is None or not installed.is_file() or installed.read_bytes() != packed.read():
-        return False
-    return entry_problem(root / name, None, deep=False) is None
+    return packed is not None and _holds_intact(root / name, packed.read())
 
 
 def _unpack_and_verify(
@@ -104,13 +109,7 @@ def _unpack_and_verify(
             members = _safe_members(tar, archive)
             tops = sorted({_top(m) for m in members} - {"", IMPORT_KEY})
             # an entry the cache holds with the same manifest is not written out a second time
-            kept = [
-                n
-                for n in tops
-                if not n.startswith(".")
-                and _is_entry(root / n)
-                and _same_as_installed(tar, n, root)
-            ]
+            kept = [n for n in tops if _same_as_installed(tar, n, root)]
             members = [m for m in members if _top(m) not in kept]
             if hasattr(tarfile, "data_filter"):
                 tar.extractall(staging, members=members, filter="data")
@@ -140,10 +139,7 @@ def _unpack_and_verify(
 def _move_into_place(verified: Path, final: Path) -> None:
     """Replace ``final`` by a verified entry, unless it already holds the same one intact."""
     if final.exists():
-        same = (final / MANIFEST).is_file() and (final / MANIFEST).read_bytes() == (
-            verified / MANIFEST
-        ).read_bytes()
-        if same and entry_problem(final, None, deep=False) is None:
+        if _holds_intact(final, (verified / MANIFEST).read_bytes()):
             return
         shutil.rmtree(final)
     os.replace(verified, final)
