@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import matplotlib
 import pytest
@@ -76,3 +78,68 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+# --- slow shared work starts at once, in a background thread ----------------------------------
+# The classroom pack (pip and tar, one core at a time) and the notebook runs are most of the
+# test time. Started by their first test, they would run after the other tests, which use one
+# core and leave the other idle. A test module with such work defines
+# `start_background(lane, items)`; conftest calls it once the tests are collected, and the
+# tests that wait for that work run last. This process's PyTorch keeps half the cores then.
+WAITING_FIXTURES = ("classroom", "notebook_run")  # in the order the lane does their work
+
+
+class Lane:
+    """One background thread that does the session's slow shared work, in the order given."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="course-lane")
+        self.stopping = threading.Event()  # set when the session ends: start nothing new
+
+    def submit(self, work, *args) -> Future:
+        return self._thread.submit(work, *args)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self._thread.shutdown(wait=True, cancel_futures=True)
+
+
+LANE = pytest.StashKey[Lane]()
+
+
+def _waits_for(item: pytest.Item) -> int:
+    """0 for a test that waits for no background work, else 1 + its work's place in the lane."""
+    names = getattr(item, "fixturenames", ())
+    return next((i + 1 for i, name in enumerate(WAITING_FIXTURES) if name in names), 0)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_waits_for)  # stable: the rest keep their order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    modules = []
+    for item in sorted(session.items, key=_waits_for):
+        module = getattr(item, "module", None)
+        if _waits_for(item) and module not in modules:
+            modules.append(module)
+    if not modules:
+        return
+    import torch
+
+    from tools.notebook_pool import threads_per_kernel
+
+    half = threads_per_kernel(2)
+    torch.set_num_threads(half)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # and the processes tests start
+        os.environ.setdefault(name, str(half))
+    lane = Lane()
+    session.config.stash[LANE] = lane
+    for module in modules:
+        module.start_background(lane, session.items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    lane = session.config.stash.get(LANE, None)
+    if lane is not None:
+        lane.close()

@@ -7,7 +7,8 @@ pip's configuration ignored, the cache imported into an empty folder and verifie
 run from it in fast mode, ``python dev.py check`` passing there, and a second set-up that
 installs nothing. Also: the student copy, the class setting, offline HTML copies in headless
 Chromium with every non-file request blocked, ``lab`` as root, damaged archives and
-wrong-platform packs. One pack per test session (about two minutes).
+wrong-platform packs. One pack per test session (about three minutes), made in conftest's
+background lane while the other tests run.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -54,10 +57,10 @@ def _run(args: list, env: dict, cwd: Path = ROOT, timeout: int = 900) -> SimpleN
     return SimpleNamespace(output=output, seconds=time.perf_counter() - started)
 
 
-def _laptop_env(tmp: Path) -> dict:
+def _laptop_env(tmp: Path, environ: Mapping[str, str]) -> dict:
     """A laptop: its own venv and cache, pip's configuration and find-links ignored, no Hub."""
     skip = ("PIP_", "TUTORIAL_", "COURSE_VENV", "VIRTUAL_ENV")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
+    clean = {k: v for k, v in environ.items() if not k.startswith(skip)}
     return {
         **clean,
         "PIP_CONFIG_FILE": os.devnull,  # no configured index, find-links or constraints
@@ -69,18 +72,17 @@ def _laptop_env(tmp: Path) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def classroom(tmp_path_factory):
+def _make_classroom(
+    tmp: Path, environ: Mapping[str, str], packed_entries: list[str]
+) -> SimpleNamespace:
     """A pack of the models already built, a laptop set up from it that ran lesson 00, its
-    `check`, and a second `setup --from` on it (about 4 minutes)."""
-    tmp = tmp_path_factory.mktemp("classroom")
-    packed_entries = cache.complete_entries()
-    teacher = {**os.environ, "COURSE_VENV": sys.prefix}
+    `check`, and a second `setup --from` on it (about 3 minutes; subprocesses only)."""
+    teacher = {**environ, "COURSE_VENV": sys.prefix}
     teacher.pop("TUTORIAL_OFFLINE", None)
     pack_dir = tmp / "pack"
     made = _run([sys.executable, DEV, "pack", pack_dir, "--no-build"], teacher)
     course = pack_dir / "course"
-    laptop = _laptop_env(tmp)
+    laptop = _laptop_env(tmp, environ)
     setup = _run(
         [sys.executable, course / "dev.py", "setup", "--from", pack_dir, "--fast", LESSON_00],
         laptop,
@@ -99,18 +101,7 @@ def classroom(tmp_path_factory):
         laptop,
         cwd=course,
     )
-    installed = sum(
-        f.stat().st_size
-        for folder in (laptop["COURSE_VENV"], laptop["TUTORIAL_CACHE"])
-        for f in Path(folder).rglob("*")
-        if f.is_file()
-    )
-    print(
-        f"pack: {made.seconds:.0f} s; set-up from the pack + lesson 00: {setup.seconds:.0f} s; "
-        f"on the laptop: {installed / 2**20:.0f} MB (venv and models); "
-        f"second set-up: {again.seconds:.0f} s"
-    )
-    yield SimpleNamespace(
+    return SimpleNamespace(
         tmp=tmp,
         pack=pack_dir,
         course=course,
@@ -121,6 +112,43 @@ def classroom(tmp_path_factory):
         laptop=laptop,
         entries=packed_entries,
     )
+
+
+_MADE: list = []  # the background work's Future and folder, when conftest started it
+
+
+def start_background(lane, items) -> None:
+    """Start making the classroom in conftest's background lane, when a selected test needs
+    it. The environment, the cache's entries and the folder are read here, before any test
+    can change them."""
+    if any("classroom" in getattr(item, "fixturenames", ()) for item in items):
+        tmp = Path(tempfile.mkdtemp(prefix="course-classroom-"))
+        _MADE.append(
+            (lane.submit(_make_classroom, tmp, dict(os.environ), cache.complete_entries()), tmp)
+        )
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """The classroom that conftest's background lane made (or, without one, made here)."""
+    if _MADE:
+        pending, tmp = _MADE[0]
+        made = pending.result()
+    else:
+        tmp = tmp_path_factory.mktemp("classroom")
+        made = _make_classroom(tmp, dict(os.environ), cache.complete_entries())
+    installed = sum(
+        f.stat().st_size
+        for folder in (made.laptop["COURSE_VENV"], made.laptop["TUTORIAL_CACHE"])
+        for f in Path(folder).rglob("*")
+        if f.is_file()
+    )
+    print(
+        f"pack: {made.made.seconds:.0f} s; set-up from the pack + lesson 00: "
+        f"{made.setup.seconds:.0f} s; on the laptop: {installed / 2**20:.0f} MB (venv and "
+        f"models); second set-up: {made.again.seconds:.0f} s"
+    )
+    yield made
     shutil.rmtree(tmp, ignore_errors=True)  # ~4 GB: a venv, the pack, the imported cache
 
 
@@ -376,7 +404,7 @@ def test_setup_from_a_pack_for_another_platform_is_refused(tmp_path):
     (tmp_path / "pack.json").write_text(
         json.dumps({"python": "2.7", "platform": "win-amd64"}), encoding="utf-8"
     )
-    laptop = _laptop_env(tmp_path)
+    laptop = _laptop_env(tmp_path, os.environ)
     result = subprocess.run(
         [sys.executable, DEV, "setup", "--from", tmp_path],
         env=laptop,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import nbformat
@@ -14,9 +16,9 @@ from tools.series import run_notebook
 PROBE = """\
 import json, os, time
 start = time.time()
-time.sleep(2)
+time.sleep(float(os.environ.get("NAP", "2")))
 print(json.dumps({"start": start, "end": time.time(), "threads": os.environ.get("OMP_NUM_THREADS"),
-                  "who": os.environ.get("WHO")}))
+                  "who": os.environ.get("WHO"), "stray": os.environ.get("STRAY")}))
 """
 
 
@@ -72,6 +74,44 @@ def test_a_pool_overlaps_lessons_and_keeps_one_lesson_in_turn(tmp_path):
     a, b, c = printed[0], printed[1], printed[2]
     assert a["end"] <= b["start"] or b["end"] <= a["start"], "two runs of lesson 01 overlapped"
     assert c["start"] < max(a["end"], b["end"]), "lesson 02 did not run beside lesson 01"
+
+
+def test_from_the_background_one_runs_until_more_are_allowed_in_the_environment_given(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    paths = [_notebook(folder, n) for n in ("01_a.ipynb", "02_b.ipynb", "03_c.ipynb")]
+    naps = {"01_a": "2", "02_b": "10", "03_c": "2"}  # 02_b waits while a second worker starts
+    jobs = [
+        Job(p, tmp_path / "out" / p.stem, env={"WHO": p.stem, "NAP": naps[p.stem]}, html=False)
+        for p in paths
+    ]
+    environment = dict(os.environ)  # taken before a test changes this process's environment
+    monkeypatch.setenv("STRAY", "set by another test while the workers start")
+    more = threading.Event()
+    results = {}
+    runs = run_jobs(
+        run_notebook,
+        jobs,
+        workers=2,
+        allowed=lambda: 2 if more.is_set() else 1,
+        environment=environment,
+        cwd=tmp_path,
+    )
+    for index, result in runs:
+        results[index] = result
+        more.set()  # once the first has ended, two may run at once
+    printed = {}
+    for index, result in results.items():
+        assert result.status == "ok", result.error
+        cell = json.loads(result.output.read_text(encoding="utf-8"))["cells"][0]
+        printed[index] = json.loads("".join(cell["outputs"][0]["text"]))
+    assert {p["stray"] for p in printed.values()} == {None}  # the environment given, whole
+    assert {p["who"] for p in printed.values()} == {"01_a", "02_b", "03_c"}
+    a, b, c = printed[0], printed[1], printed[2]
+    assert a["end"] <= min(b["start"], c["start"]), "a second ran while only one was allowed"
+    assert b["start"] < c["end"] and c["start"] < b["end"], "two allowed, but they did not overlap"
 
 
 def _fake_run(path, output_dir, parameters, html):

@@ -1,13 +1,15 @@
-"""Execute every lesson and solution notebook in a fresh kernel, two at a time.
+"""Execute every lesson and solution notebook in a fresh kernel, in the background.
 
 papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
-with the sentence-pair task. Two notebooks run at a time, each kernel on half the cores
-(``COURSE_TEST_JOBS``, default 2, 1 for one after another; tools/notebook_pool.py), and each
-test waits for its own. The outputs of deterministic cells that the repository keeps
-(``# NBVAL_CHECK_OUTPUT``) are compared with the same run's, as nbval's ``--nbval-lax`` would
-compare them, without executing those notebooks a second time. Executed copies go to
-``outputs/test-runs/``; a failure names the notebook and the cell error, and a notebook whose
-stderr announces a deprecation fails too.
+with the sentence-pair task. The runs start as soon as the tests are collected, in conftest's
+background lane: one at a time, each kernel on half the cores, while the other tests run on
+the other half; then ``COURSE_TEST_JOBS`` at a time (default 2; 1 keeps one at a time, for
+little memory) once those are done (tools/notebook_pool.py). Each test waits for its own run.
+The outputs of deterministic cells that the repository keeps (``# NBVAL_CHECK_OUTPUT``) are
+compared with the same run's, as nbval's ``--nbval-lax`` would compare them, without
+executing those notebooks a second time. Executed copies go to ``outputs/test-runs/``; a
+failure names the notebook and the cell error, and a notebook whose stderr announces a
+deprecation fails too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
+from concurrent.futures import Future
 
 import pytest
 
@@ -73,29 +77,70 @@ def _job(path, extra: dict) -> Job:
     return Job(path, folder, {"FAST": True, **extra}, KERNEL_ENV, html=False)
 
 
-@pytest.fixture(scope="module")
-def notebook_run(request):
-    """``notebook_run(path, extra)``: the result of that run, started with the selected
-    others ``JOBS`` at a time, the longest lessons first (the first call starts them)."""
+_RUNS: dict = {}  # (path, extra items) -> the Future of that run, once the lane started them
+_ARRIVED = threading.Event()  # the other tests are done: JOBS notebooks may run at once
+
+
+def _key_of(path, extra: dict) -> tuple:
+    return (path, tuple(extra.items()))
+
+
+def start_background(lane, items) -> None:
+    """Start the selected notebook runs in conftest's background lane: one at a time while
+    the other tests run, ``JOBS`` at a time once they are done, the longest lessons first."""
     wanted = [
         (item.callspec.params["path"], item.callspec.params["extra"])
-        for item in request.session.items
+        for item in items
         if getattr(item, "originalname", "") == "test_notebook_runs_with_papermill"
     ]
-    keys = [(path, tuple(extra.items())) for path, extra in wanted]
+    if not wanted:
+        return
     jobs = [_job(path, extra) for path, extra in wanted]
-    runs = run_jobs(run_notebook, jobs, JOBS, order=longest_first(jobs) if JOBS > 1 else None)
-    done: dict = {}
+    futures = [Future() for _ in jobs]
+    _RUNS.update(
+        {_key_of(path, extra): f for (path, extra), f in zip(wanted, futures, strict=True)}
+    )
+    # taken here, before any test can change this process's environment or folder
+    lane.submit(_run_all, jobs, futures, dict(os.environ), lane.stopping)
+
+
+def _run_all(jobs: list[Job], futures: list[Future], environment: dict, stopping) -> None:
+    runs = run_jobs(
+        run_notebook,
+        jobs,
+        max(JOBS, 2),
+        order=longest_first(jobs) if JOBS > 1 else None,
+        allowed=lambda: JOBS if _ARRIVED.is_set() else 1,
+        environment=environment,
+        cwd=ROOT,
+    )
+    try:
+        for index, outcome in runs:
+            futures[index].set_result(outcome)
+            if stopping.is_set():
+                break
+    except BaseException as error:  # every test still waiting reports it
+        for future in futures:
+            if not future.done():
+                future.set_exception(error)
+        raise
+    finally:
+        runs.close()
+    for future in futures:
+        if not future.done():
+            future.set_exception(RuntimeError("the test session ended before this notebook ran"))
+
+
+@pytest.fixture(scope="module")
+def notebook_run():
+    """``notebook_run(path, extra)``: the result of that run, which conftest's background
+    lane started once the tests were collected; waiting for it lets more run at once."""
 
     def result(path, extra: dict):
-        key = (path, tuple(extra.items()))
-        while key not in done:
-            index, outcome = next(runs)
-            done[keys[index]] = outcome
-        return done[key]
+        _ARRIVED.set()
+        return _RUNS[_key_of(path, extra)].result()
 
-    yield result
-    runs.close()
+    return result
 
 
 def test_every_lesson_has_a_solution_notebook():

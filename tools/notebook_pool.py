@@ -92,12 +92,25 @@ def longest_first(jobs: list[Job]) -> list[int]:
     return sorted(range(len(jobs)), key=lambda i: (rank.get(jobs[i].lesson, len(rank)), i))
 
 
+def _start_worker(environment: dict[str, str] | None, cwd: str | None) -> None:
+    """Give a pool worker the environment and folder it was asked for, whatever the process
+    that spawned it had at that moment (another thread may have changed them for a test)."""
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
+    if cwd is not None:
+        os.chdir(cwd)
+
+
 def run_jobs(
     run: Runner,
     jobs: list[Job],
     workers: int = 1,
     on_start: Callable[[int], None] | None = None,
     order: Sequence[int] | None = None,
+    allowed: Callable[[], int] | None = None,
+    environment: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[tuple[int, Result]]:
     """``run`` each job, up to ``workers`` side by side; yield ``(index, result)`` as each ends.
 
@@ -105,12 +118,18 @@ def run_jobs(
     ``tools.series.run_notebook``. Jobs start in ``order`` (indices into ``jobs``; default
     list order) where :func:`may_start` allows: the longest first shortens the wall time.
     With one worker they run one after another in this process, with the default threads.
+
+    From a background thread, pass ``allowed`` (how many may run now, at most ``workers``,
+    asked again every second: start with one while the caller's other work runs) and
+    ``environment`` and ``cwd`` (the whole environment and the folder of the worker processes,
+    taken before another thread could change this process's); the jobs then always run in
+    worker processes, each kernel on ``cores // workers`` threads unless its job says otherwise.
     """
     order = list(range(len(jobs))) if order is None else list(order)
     if sorted(order) != list(range(len(jobs))):
         raise ValueError(f"order must name each of the {len(jobs)} jobs once, not {order}")
     waiting = set(range(len(jobs)))
-    if workers <= 1:
+    if workers <= 1 and allowed is None and environment is None and cwd is None:
         while waiting:
             index = next(i for i in order if i in waiting and may_start(i, jobs, waiting, set()))
             waiting.discard(index)
@@ -122,10 +141,14 @@ def run_jobs(
     caps = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     running: dict[Future, int] = {}
     context = multiprocessing.get_context("spawn")  # the same on Linux, macOS and Windows
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    start = (environment, None if cwd is None else str(cwd))
+    with ProcessPoolExecutor(
+        max(workers, 1), mp_context=context, initializer=_start_worker, initargs=start
+    ) as pool:
         while waiting or running:
+            now = workers if allowed is None else max(1, min(workers, allowed()))
             for index in [i for i in order if i in waiting]:
-                if len(running) >= workers:
+                if len(running) >= now:
                     break
                 if may_start(index, jobs, waiting, set(running.values())):
                     waiting.discard(index)
@@ -133,6 +156,8 @@ def run_jobs(
                         on_start(index)
                     job = replace(jobs[index], env={**caps, **jobs[index].env})
                     running[pool.submit(execute, run, job)] = index
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            # while fewer may run than the pool holds, look again every second
+            timeout = 1.0 if allowed is not None and now < workers else None
+            done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in done:
                 yield running.pop(future), future.result()
