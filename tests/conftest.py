@@ -95,11 +95,19 @@ class Lane:
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="course-lane")
         self.stopping = threading.Event()  # set when the session ends: start nothing new
+        self._submitted: list[Future] = []
 
     def submit(self, work, *args) -> Future:
-        return self._thread.submit(work, *args)
+        future = self._thread.submit(work, *args)
+        self._submitted.append(future)
+        return future
+
+    def busy(self) -> bool:
+        """Whether some of the work is still running (a test session that stops early)."""
+        return any(f.running() for f in self._submitted)
 
     def close(self) -> None:
+        """Start nothing new, and wait for what is running to end."""
         self.stopping.set()
         self._thread.shutdown(wait=True, cancel_futures=True)
 
@@ -118,6 +126,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    if session.config.option.collectonly:
+        return  # nothing runs: start no work
     modules = []
     for item in sorted(session.items, key=_waits_for):
         module = getattr(item, "module", None)
@@ -141,5 +151,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     lane = session.config.stash.get(LANE, None)
-    if lane is not None:
-        lane.close()
+    if lane is None:
+        return
+    if lane.busy():
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "waiting for the background work that is running (the classroom pack or a "
+                "notebook) to end; Ctrl+C stops it"
+            )
+    lane.close()
