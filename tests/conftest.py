@@ -85,8 +85,11 @@ def browser():
 # test time. Started by their first test, they would run after the other tests, which use one
 # core and leave the other idle. A test module with such work defines
 # `start_background(lane, items)`; conftest calls it once the tests are collected, and the
-# tests that wait for that work run last. This process's PyTorch keeps half the cores then.
-WAITING_FIXTURES = ("classroom", "notebook_run")  # in the order the lane does their work
+# tests that wait for that work run last. While the lane works, this process's PyTorch (and
+# the processes it starts) keep to half the cores.
+# Their tests run in this order; pip's dry runs for other systems wait on the network, so
+# their module starts them beside the lane, not in it.
+WAITING_FIXTURES = ("other_system_reports", "classroom", "notebook_run")
 
 
 class Lane:
@@ -135,14 +138,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             modules.append(module)
     if not modules:
         return
-    import torch
+    if any(_waits_for(item) > 1 for item in session.items):  # work for the lane, below
+        import torch
 
-    from tools.notebook_pool import threads_per_kernel
+        from tools.notebook_pool import threads_per_kernel
 
-    half = threads_per_kernel(2)
-    torch.set_num_threads(half)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # and the processes tests start
-        os.environ.setdefault(name, str(half))
+        half = threads_per_kernel(2)
+        torch.set_num_threads(half)
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # and the processes started later
+            os.environ.setdefault(name, str(half))
     lane = Lane()
     session.config.stash[LANE] = lane
     for module in modules:

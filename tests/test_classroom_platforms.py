@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -265,16 +267,13 @@ def _pypi_answers() -> bool:
 OTHER_SYSTEMS = ["win_amd64", "macosx_14_0_arm64"]
 
 
-@pytest.fixture(scope="module")
-def other_system_reports(tmp_path_factory):
-    """``{tag: (result, report path)}``: what `pack --platform TAG` would download for each of
-    :data:`OTHER_SYSTEMS`, resolved against PyPI alone (dry runs, started together: they wait
-    on the network, not on the CPU)."""
-    if not _pypi_answers():
-        pytest.skip("PyPI cannot be reached from here")
+def _start_dry_runs(folder: Path) -> dict:
+    """``{tag: (process, report path)}``: the dry runs of `pack --platform TAG` for each of
+    :data:`OTHER_SYSTEMS`, started together (they wait on the network, not on the CPU)."""
     started = {}
     for tag in OTHER_SYSTEMS:
-        tmp = tmp_path_factory.mktemp(tag)
+        tmp = folder / tag
+        tmp.mkdir()
         report = tmp / "report.json"
         command = [sys.executable, "-m", "tools.pip_for", tag, "3.11", "install", "--dry-run"]
         command += ["-q", "--report", report, "--ignore-installed", "--target", tmp / "target"]
@@ -288,14 +287,43 @@ def other_system_reports(tmp_path_factory):
             text=True,
         )
         started[tag] = (process, report)
-    answers = {}
-    for tag, (process, report) in started.items():
-        try:
+    return started
+
+
+_DRY_RUNS: list = []  # (folder, started) once conftest has had them started
+
+
+def start_background(lane, items) -> None:
+    """Start the dry runs as soon as the tests are collected (conftest calls this), beside
+    its lane rather than in it: they wait on PyPI, and the lane's work needs the CPU."""
+    if any("other_system_reports" in getattr(item, "fixturenames", ()) for item in items):
+        folder = Path(tempfile.mkdtemp(prefix="course-other-systems-"))
+        _DRY_RUNS.append((folder, _start_dry_runs(folder)))
+
+
+@pytest.fixture(scope="module")
+def other_system_reports(tmp_path_factory):
+    """``{tag: (returncode, stderr, report path)}``: what `pack --platform TAG` would download
+    for each of :data:`OTHER_SYSTEMS`, resolved against PyPI alone (dry runs, started when
+    the tests were collected, or here)."""
+    if _DRY_RUNS:
+        folder, started = _DRY_RUNS[0]
+    else:
+        folder = tmp_path_factory.mktemp("other-systems")
+        started = _start_dry_runs(folder)
+    try:
+        if not _pypi_answers():
+            pytest.skip("PyPI cannot be reached from here")
+        answers = {}
+        for tag, (process, report) in started.items():
             _, stderr = process.communicate(timeout=900)
-        finally:
+            answers[tag] = (process.returncode, stderr, report)
+        yield answers
+    finally:
+        for process, _ in started.values():
             process.kill()
-        answers[tag] = (process.returncode, stderr, report)
-    return answers
+            process.communicate()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize("tag", OTHER_SYSTEMS)
