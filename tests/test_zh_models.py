@@ -132,10 +132,11 @@ def test_window_baseline_learns_entities_and_keeps_each_sentence_its_own():
     data = load_chinese_ner(seed=0, verbose=False)
     train, test = data["train"].select(range(1500)), data["test"].select(range(200))
     tags = [[NER_LABELS[t] for t in row] for row in train["ner_tags"]]
-    predicted = zh_ner.window_baseline(train["tokens"], tags, test["tokens"])
+    tag = zh_ner.fit_window_baseline(train["tokens"], tags)
+    predicted = tag(test["tokens"])
     assert [len(p) for p in predicted] == [len(c) for c in test["tokens"]]
-    alone = zh_ner.window_baseline(train["tokens"], tags, [test["tokens"][7]])
-    assert alone[0] == predicted[7]  # the same sentence, the same tags, alone or in a batch
+    for i in (0, 7, len(test) - 1):  # the same sentence, the same tags, alone or in a batch
+        assert tag([test["tokens"][i]])[0] == predicted[i]
     gold = [[NER_LABELS[t] for t in row] for row in test["ner_tags"]]
     f1 = zh_ner.entity_f1(gold, predicted)["micro"]
     assert 0.4 < f1 <= 1.0, f"the window baseline reached entity F1 {f1:.3f} only"

@@ -9,7 +9,7 @@ micro F1 with ``seqeval`` on the held-out test sentences (bar :data:`BAR`), and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,16 +109,15 @@ def window_features(chars: Sequence[str], width: int = 2) -> list[list[str]]:
     return rows
 
 
-def window_baseline(
+def fit_window_baseline(
     train_chars: Sequence[Sequence[str]],
     train_tags: Sequence[Sequence[str]],
-    test_chars: Sequence[Sequence[str]],
     width: int = 2,
-) -> list[list[str]]:
+) -> Callable[[Sequence[Sequence[str]]], list[list[str]]]:
     """A classic baseline: one logistic regression per character on a window of characters
-    (:func:`window_features`), trained on ``train_chars``; the predicted tags of
-    ``test_chars``, one per character. It sees no tag but its own: nothing keeps ``I-PER``
-    from following ``O``, which a CRF (or the BERT) would learn."""
+    (:func:`window_features`), trained on ``train_chars``. Returns ``tag(chars)``: the
+    predicted tags of each sentence of ``chars``, one per character. It sees no tag but its
+    own: nothing keeps ``I-PER`` from following ``O``, which a CRF (or the BERT) would learn."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -128,13 +127,27 @@ def window_baseline(
     if len(rows) != len(labels):
         raise ValueError("train_chars and train_tags differ in length: one tag per character")
     classifier = LogisticRegression(max_iter=300, C=2.0).fit(vectorizer.fit_transform(rows), labels)
-    test_rows = [window_features(chars, width) for chars in test_chars]
-    flat = classifier.predict(vectorizer.transform([f for row in test_rows for f in row]))
-    tags, start = [], 0
-    for row in test_rows:  # back to one list per sentence, in the order of ``test_chars``
-        tags.append([str(t) for t in flat[start : start + len(row)]])
-        start += len(row)
-    return tags
+
+    def tag(test_chars: Sequence[Sequence[str]]) -> list[list[str]]:
+        test_rows = [window_features(chars, width) for chars in test_chars]
+        flat = classifier.predict(vectorizer.transform([f for row in test_rows for f in row]))
+        tags, start = [], 0
+        for row in test_rows:  # back to one list per sentence, in the order of ``test_chars``
+            tags.append([str(t) for t in flat[start : start + len(row)]])
+            start += len(row)
+        return tags
+
+    return tag
+
+
+def window_baseline(
+    train_chars: Sequence[Sequence[str]],
+    train_tags: Sequence[Sequence[str]],
+    test_chars: Sequence[Sequence[str]],
+    width: int = 2,
+) -> list[list[str]]:
+    """:func:`fit_window_baseline` on the training sentences, then the tags of ``test_chars``."""
+    return fit_window_baseline(train_chars, train_tags, width)(test_chars)
 
 
 def build_zh_ner(
