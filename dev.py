@@ -127,9 +127,53 @@ def lab_options(args: list[str]) -> list[str]:
     return list(args)
 
 
-def series_args(args: argparse.Namespace, extra: list[str]) -> list[str]:
-    """The arguments of `setup` that go on to `python -m tools.series`."""
-    return [*(["--fast"] if args.fast else []), *args.notebooks, *extra]
+SERIES_MEMORY_GB = 8  # two kernels side by side: the largest peaks are about 3.5 and 2.1 GB
+
+
+def memory_gb() -> float | None:
+    """This machine's memory in GB, or None where the standard library cannot tell."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    except (AttributeError, ValueError, OSError):
+        pass
+    if sys.platform == "win32":
+        import ctypes
+
+        class MemoryStatus(ctypes.Structure):  # MEMORYSTATUSEX
+            _fields_ = [("dwLength", ctypes.c_ulong), ("dwMemoryLoad", ctypes.c_ulong)] + [
+                (name, ctypes.c_ulonglong)
+                for name in ("total", "free", "page", "page_free", "virtual", "virtual_free", "x")
+            ]
+
+        status = MemoryStatus(dwLength=ctypes.sizeof(MemoryStatus))
+        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
+            return status.total / 1e9
+    return None
+
+
+def series_jobs(cores: int | None = None, memory: float | None = None) -> int:
+    """How many notebooks `setup` runs side by side: 2 with at least 2 cores and
+    SERIES_MEMORY_GB of memory (each kernel then gets half the cores), else 1."""
+    cores = os.cpu_count() if cores is None else cores
+    memory = memory_gb() if memory is None else memory
+    return 2 if (cores or 1) >= 2 and (memory or 0) >= SERIES_MEMORY_GB else 1
+
+
+def series_args(
+    args: argparse.Namespace, extra: list[str], default_jobs: int | None = None
+) -> list[str]:
+    """The arguments of `setup` that go on to `python -m tools.series`. The whole series runs
+    `series_jobs()` notebooks at a time (or `default_jobs`) unless `--jobs` says otherwise;
+    named notebooks run one after another."""
+    jobs = args.jobs
+    if jobs is None and not args.notebooks:
+        jobs = series_jobs() if default_jobs is None else default_jobs
+    named = [
+        *(["--lang", args.lang] if args.lang else []),
+        *(["--output", args.output] if args.output else []),
+        *(["--jobs", str(jobs)] if jobs is not None and (jobs != 1 or args.jobs) else []),
+    ]
+    return [*(["--fast"] if args.fast else []), *args.notebooks, *named, *extra]
 
 
 # --- the commands -----------------------------------------------------------------------------
@@ -285,8 +329,9 @@ def parser() -> argparse.ArgumentParser:
         cmd_setup,
         "install, build the offline models, then run every lesson once",
         "Install (as `install`), build the offline models (`prepare`), then run the lessons "
-        "with python -m tools.series (further arguments go there: --no-html, --output DIR, "
-        "--lang zh-CN or all for the Chinese edition, --jobs 2 for two notebooks at a time). "
+        "with python -m tools.series: two notebooks at a time where the machine has 2 or more "
+        "cores and 8 GB of memory (--jobs 1: one after another), --lang zh-CN or all for the "
+        "Chinese edition, --output DIR, and further arguments such as --no-html go there too. "
         "With --from PACK: the same from a classroom pack, with no network.",
     )
     install_options(setup)
@@ -294,6 +339,16 @@ def parser() -> argparse.ArgumentParser:
     setup.add_argument("--no-run", action="store_true", help="stop before running the lessons")
     setup.add_argument("--fast", action="store_true", help="run the lessons with small sizes")
     setup.add_argument("notebooks", nargs="*", help="run only these notebooks")
+    setup.add_argument(
+        "--lang", choices=["en", "zh-CN", "all"], help="the edition to run (default en)"
+    )
+    setup.add_argument(
+        "--jobs",
+        type=int,
+        help=f"notebooks run side by side (default 2 with 2 or more cores and "
+        f"{SERIES_MEMORY_GB} GB of memory, else 1; named notebooks: 1)",
+    )
+    setup.add_argument("--output", help="folder for the executed copies (default outputs/series)")
     command("test", cmd_test, "run pytest offline (further arguments go to pytest)")
     lab = command(
         "lab", cmd_lab, "open JupyterLab on notebooks/ (further arguments go to jupyter lab)"

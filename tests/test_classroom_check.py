@@ -91,10 +91,36 @@ def test_setup_and_pack_read_their_old_arguments():
         "notebooks/00_setup_and_hub_tour.ipynb",
         "--no-html",
     ]
+    whole = ["setup", "--lang", "zh-CN", "--output", "out", "--no-html"]
+    args, extra = dev.parser().parse_known_args(whole)  # options with values keep them
+    assert dev.series_args(args, extra, default_jobs=2) == [
+        "--lang",
+        "zh-CN",
+        "--output",
+        "out",
+        "--jobs",
+        "2",
+        "--no-html",
+    ]
+    assert dev.series_args(args, extra, default_jobs=1)[4:] == ["--no-html"]
+    args, extra = dev.parser().parse_known_args(["setup", "--jobs", "1"])
+    assert dev.series_args(args, extra, default_jobs=2) == ["--jobs", "1"]  # the user's choice
     args, extra = dev.parser().parse_known_args(["test", "tests/test_x.py", "-x", "-k", "a or b"])
     assert extra == ["tests/test_x.py", "-x", "-k", "a or b"]
     args, _ = dev.parser().parse_known_args(["pack", "out", "--fast"])
     assert args.fast and not args.no_build  # the old name of --no-build, still accepted
+
+
+def test_setup_runs_two_notebooks_at_a_time_with_two_cores_and_enough_memory():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_dev", DEV)
+    dev = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dev)
+    assert dev.series_jobs(cores=2, memory=dev.SERIES_MEMORY_GB) == 2
+    assert dev.series_jobs(cores=1, memory=64) == 1
+    assert dev.series_jobs(cores=16, memory=dev.SERIES_MEMORY_GB - 1) == 1
+    assert dev.memory_gb() > 1  # this machine's memory, read with the standard library
 
 
 def test_the_tools_dev_py_imports_need_only_the_standard_library():
