@@ -219,10 +219,12 @@ class Recorder:
         self.codes = codes or {}
         self.commands: list[list[str]] = []
         self.envs: list[dict] = []
+        self.captured: list[bool] = []  # whether each command's output was kept back
 
     def __call__(self, command, **kwargs):
         self.commands.append([str(c) for c in command])
         self.envs.append(kwargs.get("env") or {})
+        self.captured.append(bool(kwargs.get("capture_output")))
         key = next((k for k in self.codes if k in " ".join(map(str, command))), None)
         return subprocess.CompletedProcess(command, self.codes.get(key, 0), "", "boom\n")
 
@@ -307,6 +309,24 @@ def test_without_apt_and_network_the_report_names_one_command():
     assert result.found is None
     assert result.command == "sudo apt-get install chromium fonts-noto-cjk"
     assert lines[-1].startswith("No browser for the browser tests") and result.command in lines[-1]
+
+
+def test_in_a_log_file_the_installers_output_is_kept_back_and_shown_when_one_fails():
+    run = Recorder({"apt-get install": 100})
+    answers = iter([None, None, None])
+    _, lines = _ensure(run, lambda: next(answers), prefix=[], quiet=True)
+    assert run.captured[:2] == [True, True]  # apt-get update and install
+    assert "  done in 0 s" in lines  # apt-get update: one line
+    failed = lines.index("  exit code 100 after 0 s; its last lines:")
+    assert lines[failed + 1] == "  | boom"  # the failed command's last lines
+
+
+def test_in_a_terminal_the_installers_print_as_they_go():
+    run = Recorder()
+    answers = iter([None, Found("/usr/bin/chromium", "PATH")])
+    _, lines = _ensure(run, lambda: next(answers), quiet=False)
+    assert run.captured[:2] == [False, False]
+    assert not any(line.startswith("  done in") for line in lines)
 
 
 def test_on_macos_nothing_is_tried_with_apt():

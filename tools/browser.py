@@ -18,6 +18,8 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ LAUNCH_ARGS = [
 ]
 
 Runner = Callable[..., subprocess.CompletedProcess]
+FAILED_TAIL = 20  # lines of a failed install's output shown when its output was kept back
 
 
 @dataclass
@@ -290,6 +293,38 @@ class BrowserSetup:
     command: str = ""
 
 
+def run_install(
+    command: list[str],
+    env: Mapping[str, str],
+    run: Runner,
+    log: Callable[[str], None],
+    quiet: bool,
+) -> int:
+    """Run one install command; its exit code (-1 when it could not start).
+
+    Quiet, its output is kept back (dpkg prints a few lines per package, hundreds for a
+    browser): one line says how it went, and the last lines of the output when it failed.
+    """
+    log("$ " + " ".join(command))
+    started = time.perf_counter()
+    try:
+        options = {"capture_output": True, "text": True} if quiet else {}
+        done = run(command, env={**os.environ, **env}, timeout=1800, **options)
+    except (OSError, subprocess.SubprocessError) as error:
+        log(f"  failed: {error}")
+        return -1
+    if quiet:
+        seconds = time.perf_counter() - started
+        if done.returncode == 0:
+            log(f"  done in {seconds:.0f} s")
+        else:
+            output = f"{done.stdout or ''}{done.stderr or ''}".splitlines()
+            log(f"  exit code {done.returncode} after {seconds:.0f} s; its last lines:")
+            for line in output[-FAILED_TAIL:]:
+                log("  | " + line)
+    return done.returncode
+
+
 def ensure_browser(
     venv_python: Path | str,
     *,
@@ -301,13 +336,18 @@ def ensure_browser(
     prefix: list[str] | None | str = "auto",
     fonts_ok: Callable[[], bool] = cjk_font_installed,
     remind_at_exit: bool = True,
+    quiet: bool | None = None,
 ) -> BrowserSetup:
     """Make a browser available for the browser tests; log what happened (see module doc).
 
     ``prefix`` is what goes before apt-get (None: apt-get is not used); "auto" works it out
     (root, or sudo -n on Debian or Ubuntu). When no browser can be had, the command to run
-    is logged, and again when the process exits.
+    is logged, and again when the process exits. ``quiet`` (default: when the output is not
+    a terminal, as in CI or a log file) keeps the installers' output back, one line per
+    command, and shows its end only when a command fails.
     """
+    if quiet is None:
+        quiet = not sys.stdout.isatty()
     system = system or platform.system()
     ids = linux_ids() if ids is None else ids
     if prefix == "auto":
@@ -319,12 +359,7 @@ def ensure_browser(
         for attempt in install_attempts(venv_python, prefix):
             log(f"No Chromium or Chrome found for the browser tests: {attempt.what}")
             for command in attempt.commands:
-                log("$ " + " ".join(command))
-                try:
-                    code = run(command, env={**os.environ, **attempt.env}, timeout=1800).returncode
-                except (OSError, subprocess.SubprocessError) as error:
-                    log(f"  failed: {error}")
-                    code = -1
+                code = run_install(command, attempt.env, run, log, quiet)
                 if code != 0:
                     report.append(f"{attempt.what}: failed (exit code {code})")
                     break
@@ -335,8 +370,7 @@ def ensure_browser(
         attempt = apt_attempt(prefix, ("fonts-noto-cjk",))
         log(f"No font with Chinese characters: {attempt.what}")
         for command in attempt.commands:
-            log("$ " + " ".join(command))
-            if run(command, env={**os.environ, **attempt.env}, timeout=1800).returncode != 0:
+            if run_install(command, attempt.env, run, log, quiet) != 0:
                 report.append("fonts-noto-cjk: apt-get failed")
                 break
     if found is not None:
