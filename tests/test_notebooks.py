@@ -1,7 +1,7 @@
 """Execute every lesson and solution notebook in a fresh kernel, in the background.
 
 papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
-with the sentence-pair task. The runs start as soon as the tests are collected, in conftest's
+with the sentence-pair task, smaller still (:data:`EXTRA_RUNS`). The runs start as soon as the tests are collected, in conftest's
 background lane: one at a time, each kernel on half the cores, while the other tests run on
 the other half; then ``COURSE_TEST_JOBS`` at a time (default 2; 1 keeps one at a time, for
 little memory) once those are done (tools/notebook_pool.py). Each test waits for its own run.
@@ -31,7 +31,17 @@ ROOT = project_root()
 RUNS = ROOT / "outputs" / "test-runs"
 NOTEBOOKS = lesson_notebooks(include_solutions=True)
 ZH_RUN = ROOT / "notebooks" / "zh-CN" / "01_attention_maths.ipynb"  # one zh lesson, whole
-EXTRA_RUNS = {"06_fine_tuning_with_trainer.ipynb": [{"TASK": "pairs"}]}
+# Second runs with other parameters: what the run is (its test id), and the sizes it runs with.
+# Lesson 06's own FAST run measures the training; the pair task's run checks that every cell
+# runs on pairs, so it trains 10 steps on 160 pairs.
+EXTRA_RUNS = {
+    "06_fine_tuning_with_trainer.ipynb": [
+        (
+            {"TASK": "pairs"},
+            {"TRAIN_SIZE": 160, "EVAL_SIZE": 64, "MAX_STEPS": 10, "FROZEN_TRAIN_SIZE": 64},
+        )
+    ]
+}
 _LESSON_10 = [
     "tokens per character",
     "entity F1 (seqeval)",
@@ -59,7 +69,7 @@ def _key(path) -> str:
 def _cases():
     for path in [*NOTEBOOKS, ZH_RUN]:
         yield pytest.param(path, {}, id=path.relative_to(ROOT / "notebooks").as_posix())
-        for extra in EXTRA_RUNS.get(path.name, []):
+        for extra, _ in EXTRA_RUNS.get(path.name, []):
             label = ",".join(f"{k}={v}" for k, v in extra.items())
             yield pytest.param(path, extra, id=f"{path.name}[{label}]")
 
@@ -74,7 +84,8 @@ JOBS = int(JOBS)
 def _job(path, extra: dict) -> Job:
     suffix = "-".join(f"{k}-{v}" for k, v in extra.items())
     folder = RUNS / "papermill" / path.parent.name / (suffix or "default")
-    return Job(path, folder, {"FAST": True, **extra}, KERNEL_ENV, html=False)
+    sizes = next((s for e, s in EXTRA_RUNS.get(path.name, []) if e == extra), {})
+    return Job(path, folder, {"FAST": True, **extra, **sizes}, KERNEL_ENV, html=False)
 
 
 _RUNS: dict = {}  # (path, extra items) -> the Future of that run, once the lane started them
