@@ -80,28 +80,29 @@ def browser():
         browser.close()
 
 
-# --- slow shared work starts at once, in a background thread ----------------------------------
+# --- slow shared work starts at once, in background threads ----------------------------------
 # The classroom pack (pip and tar, one core at a time) and the notebook runs are most of the
 # test time. Started by their first test, they would run after the other tests, which use one
 # core and leave the other idle. A test module with such work defines
 # `start_background(lane, items)`; conftest calls it once the tests are collected, and the
-# tests that wait for that work run last. While the lane works, this process's PyTorch (and
-# the processes it starts) keep to half the cores.
+# tests that wait for that work run last. Each piece of work gets its own thread at once (the
+# notebook runs lower their own priority, so they take what the rest leaves). While the lane
+# works, this process's PyTorch (and the processes it starts) keep to half the cores.
 # Their tests run in this order; pip's dry runs for other systems wait on the network, so
 # their module starts them beside the lane, not in it.
 WAITING_FIXTURES = ("other_system_reports", "classroom", "notebook_run")
 
 
 class Lane:
-    """One background thread that does the session's slow shared work, in the order given."""
+    """Background threads that do the session's slow shared work, each piece on its own."""
 
     def __init__(self) -> None:
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="course-lane")
+        self._threads = ThreadPoolExecutor(len(WAITING_FIXTURES), thread_name_prefix="course-lane")
         self.stopping = threading.Event()  # set when the session ends: start nothing new
         self._submitted: list[Future] = []
 
     def submit(self, work, *args) -> Future:
-        future = self._thread.submit(work, *args)
+        future = self._threads.submit(work, *args)
         self._submitted.append(future)
         return future
 
@@ -112,7 +113,7 @@ class Lane:
     def close(self) -> None:
         """Start nothing new, and wait for what is running to end."""
         self.stopping.set()
-        self._thread.shutdown(wait=True, cancel_futures=True)
+        self._threads.shutdown(wait=True, cancel_futures=True)
 
 
 LANE = pytest.StashKey[Lane]()

@@ -18,8 +18,10 @@ import json, os, time
 start = time.time()
 time.sleep(float(os.environ.get("NAP", "2")))
 print(json.dumps({"start": start, "end": time.time(), "threads": os.environ.get("OMP_NUM_THREADS"),
-                  "who": os.environ.get("WHO"), "stray": os.environ.get("STRAY")}))
+                  "who": os.environ.get("WHO"), "stray": os.environ.get("STRAY"),
+                  "nice": os.nice(0) if hasattr(os, "nice") else None}))
 """
+OWN_NICENESS = os.nice(0) if hasattr(os, "nice") else None
 
 
 def _notebook(folder: Path, name: str) -> Path:
@@ -71,12 +73,13 @@ def test_a_pool_overlaps_lessons_and_keeps_one_lesson_in_turn(tmp_path):
         printed[index] = json.loads("".join(cell["outputs"][0]["text"]))
     assert {p["who"] for p in printed.values()} == {"01_a", "01_b", "02_c"}  # each its own env
     assert {p["threads"] for p in printed.values()} == {str(threads_per_kernel(2))}
+    assert {p["nice"] for p in printed.values()} == {OWN_NICENESS}  # the caller's priority
     a, b, c = printed[0], printed[1], printed[2]
     assert a["end"] <= b["start"] or b["end"] <= a["start"], "two runs of lesson 01 overlapped"
     assert c["start"] < max(a["end"], b["end"]), "lesson 02 did not run beside lesson 01"
 
 
-def test_from_the_background_one_runs_until_more_are_allowed_in_the_environment_given(
+def test_from_the_background_one_runs_until_more_are_allowed_at_the_environment_and_priority_given(
     tmp_path, monkeypatch
 ):
     folder = tmp_path / "notebooks"
@@ -98,6 +101,7 @@ def test_from_the_background_one_runs_until_more_are_allowed_in_the_environment_
         allowed=lambda: 2 if more.is_set() else 1,
         environment=environment,
         cwd=tmp_path,
+        niceness=3,
     )
     for index, result in runs:
         results[index] = result
@@ -108,6 +112,8 @@ def test_from_the_background_one_runs_until_more_are_allowed_in_the_environment_
         cell = json.loads(result.output.read_text(encoding="utf-8"))["cells"][0]
         printed[index] = json.loads("".join(cell["outputs"][0]["text"]))
     assert {p["stray"] for p in printed.values()} == {None}  # the environment given, whole
+    if OWN_NICENESS is not None:  # a lower priority, where the system has one (not Windows)
+        assert {p["nice"] for p in printed.values()} == {min(OWN_NICENESS + 3, 19)}
     assert {p["who"] for p in printed.values()} == {"01_a", "02_b", "03_c"}
     a, b, c = printed[0], printed[1], printed[2]
     assert a["end"] <= min(b["start"], c["start"]), "a second ran while only one was allowed"

@@ -2,9 +2,10 @@
 
 papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
 with the sentence-pair task, smaller still (:data:`EXTRA_RUNS`). The runs start as soon as the tests are collected, in conftest's
-background lane: one at a time, each kernel on half the cores, while the other tests run on
-the other half; then ``COURSE_TEST_JOBS`` at a time (default 2; 1 keeps one at a time, for
-little memory) once those are done (tools/notebook_pool.py). Each test waits for its own run.
+background lane: ``COURSE_TEST_JOBS`` at a time (default 2; 1 keeps one at a time, for little
+memory), each kernel on half the cores (tools/notebook_pool.py), at a lower priority
+(:data:`NICENESS`), so that they take the CPU time the other tests leave and run at full speed
+once those are done. Each test waits for its own run.
 The outputs of deterministic cells that the repository keeps (``# NBVAL_CHECK_OUTPUT``) are
 compared with the same run's, as nbval's ``--nbval-lax`` would compare them, without
 executing those notebooks a second time. Executed copies go to ``outputs/test-runs/``; a
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from concurrent.futures import Future
 
 import pytest
@@ -88,8 +88,10 @@ def _job(path, extra: dict) -> Job:
     return Job(path, folder, {"FAST": True, **extra, **sizes}, KERNEL_ENV, html=False)
 
 
+# The kernels' priority, lowered (Unix; 19 is the lowest): beside the other tests, which keep
+# theirs, they get little more than the CPU time those leave idle.
+NICENESS = 19
 _RUNS: dict = {}  # (path, extra items) -> the Future of that run, once the lane started them
-_ARRIVED = threading.Event()  # the other tests are done: JOBS notebooks may run at once
 
 
 def _key_of(path, extra: dict) -> tuple:
@@ -97,8 +99,8 @@ def _key_of(path, extra: dict) -> tuple:
 
 
 def start_background(lane, items) -> None:
-    """Start the selected notebook runs in conftest's background lane: one at a time while
-    the other tests run, ``JOBS`` at a time once they are done, the longest lessons first."""
+    """Start the selected notebook runs in conftest's background lane, ``JOBS`` at a time at
+    a lower priority, the longest lessons first."""
     wanted = [
         (item.callspec.params["path"], item.callspec.params["extra"])
         for item in items
@@ -119,11 +121,11 @@ def _run_all(jobs: list[Job], futures: list[Future], environment: dict, stopping
     runs = run_jobs(
         run_notebook,
         jobs,
-        max(JOBS, 2),
+        JOBS,
         order=longest_first(jobs) if JOBS > 1 else None,
-        allowed=lambda: JOBS if _ARRIVED.is_set() else 1,
         environment=environment,
         cwd=ROOT,
+        niceness=NICENESS,
     )
     try:
         for index, outcome in runs:
@@ -145,10 +147,9 @@ def _run_all(jobs: list[Job], futures: list[Future], environment: dict, stopping
 @pytest.fixture(scope="module")
 def notebook_run():
     """``notebook_run(path, extra)``: the result of that run, which conftest's background
-    lane started once the tests were collected; waiting for it lets more run at once."""
+    lane started once the tests were collected."""
 
     def result(path, extra: dict):
-        _ARRIVED.set()
         return _RUNS[_key_of(path, extra)].result()
 
     return result

@@ -92,14 +92,18 @@ def longest_first(jobs: list[Job]) -> list[int]:
     return sorted(range(len(jobs)), key=lambda i: (rank.get(jobs[i].lesson, len(rank)), i))
 
 
-def _start_worker(environment: dict[str, str] | None, cwd: str | None) -> None:
+def _start_worker(environment: dict[str, str] | None, cwd: str | None, niceness: int = 0) -> None:
     """Give a pool worker the environment and folder it was asked for, whatever the process
-    that spawned it had at that moment (another thread may have changed them for a test)."""
+    that spawned it had at that moment (another thread may have changed them for a test),
+    and lower its priority by ``niceness`` where the system has ``os.nice`` (not Windows):
+    the kernels it starts inherit it."""
     if environment is not None:
         os.environ.clear()
         os.environ.update(environment)
     if cwd is not None:
         os.chdir(cwd)
+    if niceness > 0 and hasattr(os, "nice"):
+        os.nice(niceness)
 
 
 def run_jobs(
@@ -111,6 +115,7 @@ def run_jobs(
     allowed: Callable[[], int] | None = None,
     environment: dict[str, str] | None = None,
     cwd: Path | None = None,
+    niceness: int = 0,
 ) -> Iterator[tuple[int, Result]]:
     """``run`` each job, up to ``workers`` side by side; yield ``(index, result)`` as each ends.
 
@@ -124,12 +129,14 @@ def run_jobs(
     ``environment`` and ``cwd`` (the whole environment and the folder of the worker processes,
     taken before another thread could change this process's); the jobs then always run in
     worker processes, each kernel on ``cores // workers`` threads unless its job says otherwise.
+    ``niceness`` lowers the workers' priority (Unix): background runs then take the CPU time
+    that the caller's other work leaves, and slow it down little.
     """
     order = list(range(len(jobs))) if order is None else list(order)
     if sorted(order) != list(range(len(jobs))):
         raise ValueError(f"order must name each of the {len(jobs)} jobs once, not {order}")
     waiting = set(range(len(jobs)))
-    if workers <= 1 and allowed is None and environment is None and cwd is None:
+    if workers <= 1 and allowed is None and environment is None and cwd is None and not niceness:
         while waiting:
             index = next(i for i in order if i in waiting and may_start(i, jobs, waiting, set()))
             waiting.discard(index)
@@ -141,7 +148,7 @@ def run_jobs(
     caps = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     running: dict[Future, int] = {}
     context = multiprocessing.get_context("spawn")  # the same on Linux, macOS and Windows
-    start = (environment, None if cwd is None else str(cwd))
+    start = (environment, None if cwd is None else str(cwd), niceness)
     with ProcessPoolExecutor(
         max(workers, 1), mp_context=context, initializer=_start_worker, initargs=start
     ) as pool:
