@@ -76,3 +76,18 @@ def test_collecting_only_starts_no_work(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 tests collected" in result.stdout
     assert not (tmp_path / "work-started").exists()
+
+
+def test_each_piece_of_work_runs_beside_the_others():
+    """The classroom pack and the notebook runs start together: neither waits for the other."""
+    import threading
+
+    from conftest import Lane
+
+    lane = Lane()
+    both = threading.Barrier(2, timeout=10)  # broken unless the two works run at once
+    try:
+        first, second = lane.submit(both.wait), lane.submit(both.wait)
+        assert sorted([first.result(timeout=20), second.result(timeout=20)]) == [0, 1]
+    finally:
+        lane.close()

@@ -52,6 +52,7 @@ class RunResult:
 # at a time). Cell output is not affected (it reaches the notebook over the kernel's
 # channels), and a failing cell fails the run there.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+KERNEL_START_TIMEOUT = 600  # seconds a kernel may take to start
 
 
 def load_average() -> tuple[float, float, float] | None:
@@ -168,6 +169,9 @@ def run_notebook(
                 cwd=str(path.parent),
                 progress_bar=False,
                 execution_timeout=timeout,
+                # a kernel at a low priority (the tests' background runs) may wait long for a
+                # core while other work keeps both busy: give it more than papermill's 60 s
+                start_timeout=KERNEL_START_TIMEOUT,
                 extra_arguments=KERNEL_ARGUMENTS,  # to the kernel (nbclient)
             )
         except Exception as exc:  # noqa: BLE001 - report, keep going with the next notebook
