@@ -90,7 +90,7 @@ def browser():
 # works, this process's PyTorch (and the processes it starts) keep to half the cores.
 # Their tests run in this order; pip's dry runs for other systems wait on the network, so
 # their module starts them beside the lane, not in it.
-WAITING_FIXTURES = ("other_system_reports", "torchrun_run", "classroom", "notebook_run")
+WAITING_FIXTURES = ("other_system_reports", "classroom", "notebook_run")
 
 
 class Lane:

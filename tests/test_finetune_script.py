@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -39,15 +37,9 @@ ENV = {
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
 
 
-# Both runs start in conftest's background lane once the tests are collected, at the lowest
-# priority (``nice``, where there is one), so the other tests keep the CPU; their tests run last.
-LOW_PRIORITY = ["nice", "-n", "19"] if shutil.which("nice") else []
-
-
-def _run(command: list, env: dict) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(c) for c in command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
+def _run(launcher: list[str], *options: str) -> subprocess.CompletedProcess:
+    command = [*launcher, str(SCRIPT), "--fast", *options]
+    result = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -58,48 +50,32 @@ def _gradients(folder: Path) -> dict:
     return load_file(str(folder / "gradients.safetensors"))
 
 
-def _both_runs(folder: Path, prefix: list[str]) -> tuple:
-    """Two processes through torchrun (the gradient check, then the fast training), and the
-    one-process gradient check: ``((folder, result), gradients)``."""
-    two = folder / "torchrun"
-    command = [*prefix, *TORCHRUN, "--master_port", "29517", SCRIPT, "--fast", "--gradient-check"]
-    result = _run([*command, "--output-dir", two], ENV)
-    one = folder / "one-process"
-    command = [*prefix, sys.executable, SCRIPT, "--fast", "--gradient-check", "--skip-training"]
-    _run([*command, "--output-dir", one], {**ENV, "OMP_NUM_THREADS": "2"})
-    assert json.loads((one / "results.json").read_text(encoding="utf-8"))["world_size"] == 1
-    return (two, result), _gradients(one)
-
-
-_STARTED: list = []  # (Future, folder) once conftest has started the runs
-
-
-def start_background(lane, items) -> None:
-    """Start both runs in conftest's background lane when a selected test reads them."""
-    if any("torchrun_run" in getattr(item, "fixturenames", ()) for item in items):
-        folder = Path(tempfile.mkdtemp(prefix="course-torchrun-"))
-        _STARTED.append((lane.submit(_both_runs, folder, LOW_PRIORITY), folder))
+@pytest.fixture(scope="module")
+def torchrun_run(tmp_path_factory):
+    """Two processes through torchrun: the gradient check, then the fast training."""
+    out = tmp_path_factory.mktemp("torchrun")
+    result = _run(
+        [*TORCHRUN, "--master_port", "29517"], "--gradient-check", "--output-dir", str(out)
+    )
+    return out, result
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    """What the background lane ran (or, without one, what runs here)."""
-    if _STARTED:
-        pending, folder = _STARTED[0]
-        yield pending.result()
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        yield _both_runs(tmp_path_factory.mktemp("script"), [])
-
-
-@pytest.fixture(scope="module")
-def torchrun_run(script_runs):
-    return script_runs[0]
-
-
-@pytest.fixture(scope="module")
-def one_process_gradients(script_runs):
-    return script_runs[1]
+def one_process_gradients(tmp_path_factory):
+    out = tmp_path_factory.mktemp("one-process")
+    env_threads = {**ENV, "OMP_NUM_THREADS": "2"}
+    command = [sys.executable, str(SCRIPT), "--fast", "--gradient-check", "--skip-training"]
+    result = subprocess.run(
+        [*command, "--output-dir", str(out)],
+        cwd=ROOT,
+        env=env_threads,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["world_size"] == 1
+    return _gradients(out)
 
 
 def test_script_trains_as_two_processes_with_torchrun(torchrun_run):
