@@ -1,11 +1,12 @@
 """Execute every lesson and solution notebook in a fresh kernel, in the background.
 
 papermill runs each notebook with ``FAST=True`` (small sizes); lesson 06 runs a second time
-with the sentence-pair task, smaller still (:data:`EXTRA_RUNS`). The runs start as soon as the tests are collected, in conftest's
-background lane: ``COURSE_TEST_JOBS`` at a time (default 2; 1 keeps one at a time, for little
-memory), each kernel on half the cores (tools/notebook_pool.py), at a lower priority
-(:data:`NICENESS`), so that they take the CPU time the other tests leave and run at full speed
-once those are done. Each test waits for its own run.
+with the sentence-pair task, smaller still (:data:`EXTRA_RUNS`). The runs start as soon as
+the tests are collected, in conftest's background lane: ``COURSE_TEST_JOBS`` at a time
+(default 2; 1 keeps one at a time, for little memory), each kernel on half the cores
+(tools/notebook_pool.py), at a lower priority (:data:`NICENESS`), so that they take the CPU
+time the other tests leave and run at full speed once those are done. Each test waits for
+its own run.
 The outputs of deterministic cells that the repository keeps (``# NBVAL_CHECK_OUTPUT``) are
 compared with the same run's, as nbval's ``--nbval-lax`` would compare them, without
 executing those notebooks a second time. Executed copies go to ``outputs/test-runs/``; a
