@@ -1,21 +1,20 @@
-"""scripts/finetune_sentiment.py as one and as two processes (fast sizes, one thread each).
+"""scripts/finetune_sentiment.py as one and as two processes (one thread each, GPUs hidden).
 
-`torchrun --nproc_per_node 2` trains it (fast mode) and saves an adapter that names its base
-model by Hub id; its gradient check, one step on fixed examples, gives the gradients of one
-process to float rounding (gradients are averaged across processes, not summed). GPUs are
-hidden so the test is the same on every machine. The notebook tests cover the other
-launcher: lesson 09 trains the script through `accelerate launch --multi_gpu
---num_processes 2` (on a CPU it starts the processes with torch.distributed.run, and the
-script's Trainer joins them with gloo), and its solutions' exercise 2 (`09.gradient_ratio`)
-measures that transformers' default `average_tokens_across_devices=True` doubles the
-gradient, the reason the script turns it off.
+`torchrun --nproc_per_node 2` runs the script's gradient check, one step on fixed examples,
+and it gives the gradients of one process to float rounding (gradients are averaged across
+processes, not summed). Training as two processes is checked on the run that lesson 09
+already makes in the notebook tests (`accelerate launch --multi_gpu --num_processes 2`,
+which on a CPU starts the processes with torch.distributed.run, as torchrun does; the
+script's Trainer joins them with gloo): tests/test_notebooks.py reads that run's report, its
+accuracy and its adapter, which names its base model by Hub id. Lesson 09's solutions'
+exercise 2 (`09.gradient_ratio`) measures that transformers' default
+`average_tokens_across_devices=True` doubles the gradient, the reason the script turns it off.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,6 @@ from tutorial_utils.paths import project_root
 
 ROOT = project_root()
 SCRIPT = ROOT / "scripts" / "finetune_sentiment.py"
-LAST_LINE = re.compile(r"^world_size=(\d+) held_out_accuracy=([0-9.]+) test_examples=(\d+)\b")
 ENV = {
     **os.environ,
     "OMP_NUM_THREADS": "1",
@@ -52,10 +50,14 @@ def _gradients(folder: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def torchrun_run(tmp_path_factory):
-    """Two processes through torchrun: the gradient check, then the fast training."""
+    """Two processes through torchrun: the gradient check alone (no training)."""
     out = tmp_path_factory.mktemp("torchrun")
     result = _run(
-        [*TORCHRUN, "--master_port", "29517"], "--gradient-check", "--output-dir", str(out)
+        [*TORCHRUN, "--master_port", "29517"],
+        "--gradient-check",
+        "--skip-training",
+        "--output-dir",
+        str(out),
     )
     return out, result
 
@@ -78,32 +80,14 @@ def one_process_gradients(tmp_path_factory):
     return _gradients(out)
 
 
-def test_script_trains_as_two_processes_with_torchrun(torchrun_run):
+def test_torchrun_joins_two_processes_and_only_the_main_one_reports(torchrun_run):
     out, result = torchrun_run
-    last = result.stdout.strip().splitlines()[-1]
-    match = LAST_LINE.match(last)
-    assert match, f"unexpected last line: {last!r}"
-    world_size, accuracy, examples = int(match[1]), float(match[2]), int(match[3])
-    assert world_size == 2
-    assert examples == 256
-    assert accuracy >= 0.65, f"held-out accuracy {accuracy} barely beats chance (0.5)"
-    assert result.stdout.count("held_out_accuracy=") == 1, "only the main process reports"
+    assert result.stdout.strip().splitlines()[-1] == "world_size=2 gradient_check=done"
+    assert result.stdout.count("gradient check: one step") == 1, "only the main process talks"
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["world_size"] == 2
     assert results["per_device_batch"] * 2 == results["effective_batch"]
     assert results["average_tokens_across_devices"] is False
-    assert (out / "model" / "adapter_model.safetensors").is_file()
-
-
-def test_saved_adapter_names_its_base_model_by_hub_id(torchrun_run):
-    import tutorial_utils as tu
-
-    out, _ = torchrun_run
-    config = json.loads((out / "model" / "adapter_config.json").read_text(encoding="utf-8"))
-    base = config["base_model_name_or_path"]
-    assert not Path(base).is_absolute(), f"an absolute path of this machine: {base}"
-    checkpoint = tu.checkpoint("embedder")
-    assert base == tu.lora.base_model_name(checkpoint)
-    assert base == "sentence-transformers/all-MiniLM-L6-v2"  # online and offline alike
 
 
 def _compare(one: dict, many: dict) -> tuple[float, float]:

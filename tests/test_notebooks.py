@@ -11,7 +11,8 @@ The outputs of deterministic cells that the repository keeps (``# NBVAL_CHECK_OU
 compared with the same run's, as nbval's ``--nbval-lax`` would compare them, without
 executing those notebooks a second time. Executed copies go to ``outputs/test-runs/``; a
 failure names the notebook and the cell error, and a notebook whose stderr announces a
-deprecation fails too.
+deprecation fails too. A few tests read what a run wrote (:data:`READS_RUN`): lesson 09's
+two-process training of scripts/finetune_sentiment.py is checked on its own run.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ PRINTS = {
 }
 
 
+# Tests further down that read what a notebook run wrote, and the run each one reads: the
+# lane starts that run for them even when its own test is not selected.
+LESSON_09 = ROOT / "notebooks" / "09_lora_and_scaling_out.ipynb"
+READS_RUN = {
+    "test_lesson09_script_trains_as_two_processes": (LESSON_09, {}),
+    "test_lesson09_script_adapter_names_its_base_model_by_hub_id": (LESSON_09, {}),
+}
+
+
 def _key(path) -> str:
     return path.relative_to(ROOT / "notebooks").as_posix()
 
@@ -102,11 +112,17 @@ def _key_of(path, extra: dict) -> tuple:
 def start_background(lane, items) -> None:
     """Start the selected notebook runs in conftest's background lane, ``JOBS`` at a time at
     a lower priority, the longest lessons first."""
-    wanted = [
-        (item.callspec.params["path"], item.callspec.params["extra"])
-        for item in items
-        if getattr(item, "originalname", "") == "test_notebook_runs_with_papermill"
-    ]
+    wanted = []
+    for item in items:
+        name = getattr(item, "originalname", "")
+        if name == "test_notebook_runs_with_papermill":
+            run = (item.callspec.params["path"], item.callspec.params["extra"])
+        elif name in READS_RUN:
+            run = READS_RUN[name]
+        else:
+            continue
+        if run not in wanted:
+            wanted.append(run)
     if not wanted:
         return
     jobs = [_job(path, extra) for path, extra in wanted]
@@ -178,6 +194,40 @@ def test_notebook_runs_with_papermill(path, extra, notebook_run):
     printed = _printed(result.output)
     missing = [text for text in PRINTS.get(_key(path), []) if text not in printed]
     assert not missing, f"{path.name} did not print {missing} (see {result.output})"
+
+
+@pytest.fixture(scope="module")
+def lesson09_script_run(notebook_run):
+    """The folder and report of the script's two-process training in lesson 09's run
+    (`accelerate launch --multi_gpu --num_processes 2`, fast sizes)."""
+    run = notebook_run(LESSON_09, {})
+    assert run.status == "ok", f"lesson 09 failed, so its script run is missing: {run.error}"
+    folder = RUNS / "lesson-outputs" / LESSON_09.stem / "script-2-processes"
+    return folder, json.loads((folder / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.notebook
+def test_lesson09_script_trains_as_two_processes(lesson09_script_run):
+    folder, results = lesson09_script_run
+    assert results["world_size"] == 2 and results["threads_per_process"] == 1
+    assert results["per_device_batch"] * 2 == results["effective_batch"]
+    assert results["average_tokens_across_devices"] is False
+    assert results["test_examples"] == 256  # lesson 09's TEST_SIZE with FAST
+    accuracy = results["held_out_accuracy"]
+    assert accuracy >= 0.65, f"held-out accuracy {accuracy} barely beats chance (0.5)"
+    assert (folder / "model" / "adapter_model.safetensors").is_file()
+
+
+@pytest.mark.notebook
+def test_lesson09_script_adapter_names_its_base_model_by_hub_id(lesson09_script_run):
+    import tutorial_utils as tu
+
+    folder, _ = lesson09_script_run
+    config = json.loads((folder / "model" / "adapter_config.json").read_text(encoding="utf-8"))
+    base = config["base_model_name_or_path"]
+    assert not os.path.isabs(base), f"an absolute path of this machine: {base}"
+    assert base == tu.lora.base_model_name(tu.checkpoint("embedder"))
+    assert base == "sentence-transformers/all-MiniLM-L6-v2"  # online and offline alike
 
 
 def _printed(executed) -> str:
