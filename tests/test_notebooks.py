@@ -85,7 +85,8 @@ def _cases():
             yield pytest.param(path, extra, id=f"{path.name}[{label}]")
 
 
-KERNEL_ENV = {"TUTORIAL_FAST": "1", "TUTORIAL_OUTPUT_DIR": str(RUNS / "lesson-outputs")}
+LESSON_OUTPUTS = RUNS / "lesson-outputs"  # each lesson writes its outputs into a folder here
+KERNEL_ENV = {"TUTORIAL_FAST": "1", "TUTORIAL_OUTPUT_DIR": str(LESSON_OUTPUTS)}
 JOBS = os.environ.get("COURSE_TEST_JOBS", "2")
 if not JOBS.isdigit() or int(JOBS) < 1:
     raise ValueError(f"COURSE_TEST_JOBS must be a whole number of 1 or more, not {JOBS!r}")
@@ -202,7 +203,7 @@ def lesson09_script_run(notebook_run):
     (`accelerate launch --multi_gpu --num_processes 2`, fast sizes)."""
     run = notebook_run(LESSON_09, {})
     assert run.status == "ok", f"lesson 09 failed, so its script run is missing: {run.error}"
-    folder = RUNS / "lesson-outputs" / LESSON_09.stem / "script-2-processes"
+    folder = LESSON_OUTPUTS / LESSON_09.stem / "script-2-processes"
     return folder, json.loads((folder / "results.json").read_text(encoding="utf-8"))
 
 
